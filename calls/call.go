@@ -1,0 +1,638 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/media/sdp"
+	"github.com/ringdesk/ringdesk/sip"
+)
+
+const (
+	// eventQueue bounds the events waiting for a call's supervisor.
+	eventQueue = 64
+	// teardownTimeout bounds the BYEs sent when a call ends.
+	teardownTimeout = 5 * time.Second
+	// infoTimeout bounds forwarding one INFO to the other leg.
+	infoTimeout = 5 * time.Second
+)
+
+// legEvent is a SIP event of one leg, queued for the supervisor.
+type legEvent struct {
+	leg *Leg
+	ev  sip.Event
+}
+
+// Call is one conversation from the caller's INVITE to the last BYE. Its
+// supervisor goroutine (run) owns all of its state; SIP goroutines only post
+// events to it.
+type Call struct {
+	id  CallID
+	sw  *Switch
+	log *slog.Logger
+
+	events chan legEvent
+	done   chan struct{} // closed when run returns
+
+	caller   *Leg
+	branches []*Leg
+	winner   *Leg
+	early    *Leg // the branch whose early media the caller hears
+
+	started      time.Time
+	answered     time.Time
+	sentRinging  bool
+	sentEarly    bool
+	ringTimer    *time.Timer
+	mediaTimer   *time.Timer
+	holdSince    time.Time // when the first of the current holds began
+	holdTotal    time.Duration
+	lastResume   time.Time
+	cause        Cause
+	status       int
+	hungUpBy     Role
+	callee       Party
+	helpers      sync.WaitGroup // INFO forwarding
+	ended        bool
+	legSeq       int
+	callerTookUp bool // the caller's 2xx was acknowledged
+}
+
+func newCall(sw *Switch, in *sip.InboundCall) *Call {
+	id := CallID(newID("c-"))
+	c := &Call{
+		id:      id,
+		sw:      sw,
+		log:     sw.log.With("call_id", string(id), "sip_call_id", in.CallID),
+		events:  make(chan legEvent, eventQueue),
+		done:    make(chan struct{}),
+		started: time.Now(),
+	}
+	caller := sw.partyFor(in.AuthUser, in.From)
+	c.caller = &Leg{
+		id:    c.nextLegID(),
+		dir:   Inbound,
+		party: caller,
+		in:    in,
+		state: LegStateTrying,
+	}
+	c.caller.rec = LegRecord{
+		ID: c.caller.id, Direction: Inbound, SIPCallID: in.CallID, Party: caller,
+		Source: in.Source, Transport: in.Transport, UserAgent: in.UserAgent, Started: c.started,
+	}
+	in.SetEventHandler(c.handler(c.caller))
+	return c
+}
+
+func (c *Call) nextLegID() LegID {
+	c.legSeq++
+	return LegID(string(c.id) + "-" + string(rune('a'+c.legSeq-1)))
+}
+
+// handler returns the SIP event handler of leg: it queues the event for the
+// supervisor, or drops it once the call is over.
+func (c *Call) handler(leg *Leg) sip.EventHandler {
+	return func(ev sip.Event) {
+		select {
+		case c.events <- legEvent{leg: leg, ev: ev}:
+		case <-c.done:
+		}
+	}
+}
+
+// run is the call's supervisor.
+func (c *Call) run(ctx context.Context) {
+	defer close(c.done)
+	defer c.teardown()
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("call panicked", "panic", r, "stack", string(debug.Stack()))
+			c.finish(CauseInternal, RoleSystem)
+		}
+	}()
+	if c.start(ctx) {
+		return
+	}
+	for !c.ended {
+		var ringC, mediaC <-chan time.Time
+		if c.ringTimer != nil {
+			ringC = c.ringTimer.C
+		}
+		if c.mediaTimer != nil {
+			mediaC = c.mediaTimer.C
+		}
+		select {
+		case <-ctx.Done():
+			c.finish(CauseShutdown, RoleSystem)
+		case e := <-c.events:
+			c.handle(ctx, e)
+		case <-ringC:
+			c.ringTimer = nil
+			c.log.Info("no answer", "ring_timeout", c.sw.cfg.RingTimeout)
+			c.finish(CauseNoAnswer, RoleSystem)
+		case <-mediaC:
+			c.checkMedia()
+		}
+	}
+}
+
+// start routes the caller's INVITE: find the extension, prepare the caller's
+// media and ring every registered phone of the callee. It reports whether
+// the call is already over.
+func (c *Call) start(ctx context.Context) bool {
+	in := c.caller.in
+	c.sw.observe(CallStarted{base: c.base(), Caller: c.caller.party, Dialed: in.Dialed, Leg: c.caller.rec})
+	c.log.Debug("call started", "caller", c.caller.party.Extension, "dialed", in.Dialed,
+		"source", in.Source.String(), "user_agent", in.UserAgent)
+
+	ext, ok := c.sw.ext[in.Dialed]
+	if !ok {
+		c.finish(CauseNotFound, RoleSystem)
+		return true
+	}
+	c.callee = Party{Extension: ext.Number, Name: ext.Name, AgentID: ext.AgentID, URI: "sip:" + ext.Number}
+	var targets []sip.Binding
+	for _, b := range c.sw.sig.Bindings(ext.Number) {
+		if b.Source == in.Source && b.AOR == c.caller.party.Extension {
+			continue // the calling phone itself
+		}
+		targets = append(targets, b)
+	}
+	if len(targets) == 0 {
+		c.finish(CauseUnavailable, RoleSystem)
+		return true
+	}
+
+	var err error
+	c.caller.rtp, err = c.sw.media.NewSession(c.log)
+	if err != nil {
+		c.log.Error("no rtp session for caller", "error", err)
+		c.finish(CauseInternal, RoleSystem)
+		return true
+	}
+	c.caller.local = newLocal(c.caller.rtp, "")
+	first := ""
+	if len(in.SDP) > 0 {
+		// The answer to the caller does not depend on the callee: each leg
+		// negotiates with Ringdesk, and the relay transcodes if they differ.
+		if _, err := c.caller.answerOffer(in.SDP); err != nil {
+			c.log.Info("caller offer refused", "error", err)
+			c.finish(CauseIncompatible, RoleSystem)
+			return true
+		}
+		first = c.caller.neg.Codec.Name
+	} else {
+		c.caller.makeOffer() // late offer: our offer goes in the 200 OK
+	}
+
+	for _, b := range targets {
+		c.ring(ctx, b, first)
+	}
+	if c.liveBranches() == 0 {
+		c.finish(c.branchCause())
+		return true
+	}
+	c.ringTimer = time.NewTimer(c.sw.cfg.RingTimeout)
+	return false
+}
+
+// ring originates one outbound leg to binding b.
+func (c *Call) ring(ctx context.Context, b sip.Binding, firstCodec string) {
+	leg := &Leg{id: c.nextLegID(), dir: Outbound, party: c.callee, state: LegStateTrying}
+	now := time.Now()
+	leg.rec = LegRecord{ID: leg.id, Direction: Outbound, Party: c.callee, Contact: b.Contact,
+		Source: b.Source, Transport: b.Transport, UserAgent: b.UserAgent, Started: now}
+	c.branches = append(c.branches, leg)
+	var err error
+	leg.rtp, err = c.sw.media.NewSession(c.log)
+	if err != nil {
+		c.log.Error("no rtp session for callee", "error", err)
+		c.legFailed(leg, 503, CauseInternal)
+		return
+	}
+	leg.local = newLocal(leg.rtp, firstCodec)
+	offer := leg.makeOffer()
+	leg.out, err = c.sw.sig.Invite(ctx, sip.InviteRequest{
+		Target: b,
+		From:   sip.Party{User: c.caller.party.Extension, DisplayName: c.caller.party.Name},
+		To:     c.callee.Extension,
+		SDP:    offer,
+	}, c.handler(leg))
+	if err != nil {
+		c.log.Warn("invite failed", "contact", b.Contact, "error", err)
+		leg.peerEnded = true
+		c.legFailed(leg, 503, CauseUnavailable)
+		return
+	}
+	leg.rec.SIPCallID = leg.out.CallID
+	c.log.Debug("ringing", "leg_id", string(leg.id), "contact", b.Contact, "source", b.Source.String(),
+		"sip_call_id_out", leg.out.CallID)
+}
+
+// handle applies one SIP event.
+func (c *Call) handle(ctx context.Context, e legEvent) {
+	leg := e.leg
+	if leg.state == LegStateEnded {
+		// Late events of a finished leg: a 487 after our CANCEL, a 2xx
+		// crossing it (the sip package hangs those up).
+		return
+	}
+	switch ev := e.ev.(type) {
+	case sip.Cancelled:
+		leg.peerEnded = true
+		c.finish(CauseCancelled, RoleCaller)
+	case sip.AckReceived:
+		c.callerTookUp = true
+		if leg == c.caller && c.caller.offer != nil && !c.caller.hasNeg {
+			if len(ev.SDP) == 0 {
+				c.log.Warn("late offer: ACK without an answer")
+				c.finish(CauseSignaling, RoleSystem)
+				return
+			}
+			if err := c.caller.takeAnswer(ev.SDP); err != nil {
+				c.log.Warn("late offer: bad answer in ACK", "error", err)
+				c.finish(CauseIncompatible, RoleSystem)
+				return
+			}
+		} else if leg.offer != nil && len(ev.SDP) > 0 {
+			if err := leg.takeAnswer(ev.SDP); err != nil {
+				c.log.Warn("bad answer in ACK", "leg_id", string(leg.id), "error", err)
+			}
+			c.holdChanged(leg)
+		}
+	case sip.AckTimedOut:
+		c.log.Warn("no ACK from caller")
+		c.finish(CauseSignaling, RoleSystem)
+	case sip.ByeReceived:
+		leg.peerEnded = true
+		role := RoleCallee
+		if leg == c.caller {
+			role = RoleCaller
+		}
+		c.finish(CauseNormal, role)
+	case sip.ProgressReceived:
+		c.progress(leg, ev)
+	case sip.Answered:
+		c.answer(leg, ev)
+	case sip.Rejected:
+		leg.peerEnded = true
+		cause := CauseFromStatus(ev.Code)
+		c.legFailed(leg, ev.Code, cause)
+		if c.winner == nil && c.liveBranches() == 0 && !c.ended {
+			c.finish(c.branchCause())
+		}
+	case sip.OfferReceived:
+		c.reoffer(leg, ev)
+	case sip.InfoReceived:
+		c.forwardInfo(leg, ev)
+	case sip.DialogFailed:
+		c.log.Warn("dialog failed", "leg_id", string(leg.id), "error", ev.Err)
+		c.finish(CauseSignaling, RoleSystem)
+	}
+}
+
+// progress handles 180/183 from a ringing phone.
+func (c *Call) progress(leg *Leg, ev sip.ProgressReceived) {
+	if c.winner != nil {
+		return
+	}
+	first := leg.state == LegStateTrying
+	if first {
+		leg.state = LegStateRinging
+		leg.rec.Ringing = time.Now()
+	}
+	early := len(ev.SDP) > 0 && c.caller.hasNeg
+	if early {
+		if err := leg.takeAnswer(ev.SDP); err != nil {
+			c.log.Info("early media refused", "leg_id", string(leg.id), "error", err)
+			early = false
+		}
+	}
+	if first {
+		c.sw.observe(LegRinging{base: c.base(), Leg: leg.snapshot(), EarlyMedia: early})
+	}
+	if early {
+		c.early = leg
+		media.Bridge(c.caller.rtp, leg.rtp)
+		if !c.sentEarly {
+			c.sentEarly = true
+			if err := c.caller.in.Progress(183, c.caller.lastBody); err != nil {
+				c.log.Debug("183 to caller failed", "error", err)
+			}
+		}
+		return
+	}
+	if !c.sentRinging && !c.sentEarly {
+		c.sentRinging = true
+		if c.caller.state == LegStateTrying {
+			c.caller.state = LegStateRinging
+			c.caller.rec.Ringing = time.Now()
+		}
+		if err := c.caller.in.Progress(180, nil); err != nil {
+			c.log.Debug("180 to caller failed", "error", err)
+		}
+	}
+}
+
+// answer connects the first phone that answers and cancels the others.
+func (c *Call) answer(leg *Leg, ev sip.Answered) {
+	now := time.Now()
+	if c.winner != nil {
+		// Another phone won the race; its 2xx crossed our CANCEL.
+		leg.state = LegStateAnswered
+		c.endLeg(leg, 200, CauseNormal)
+		return
+	}
+	if ev.UserAgent != "" {
+		leg.rec.UserAgent = ev.UserAgent
+	}
+	leg.state = LegStateAnswered
+	leg.rec.Answered = now
+	if err := leg.takeAnswer(ev.SDP); err != nil {
+		c.log.Warn("callee answer refused", "leg_id", string(leg.id), "error", err)
+		c.endLeg(leg, 488, CauseIncompatible)
+		if c.liveBranches() == 0 {
+			c.finish(CauseIncompatible, RoleSystem)
+		}
+		return
+	}
+	c.winner = leg
+	c.answered = now
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+		c.ringTimer = nil
+	}
+	for _, b := range c.branches {
+		if b != leg && b.state != LegStateEnded {
+			c.endLeg(b, 487, CauseNormal) // "call completed elsewhere"
+		}
+	}
+	if c.early != nil && c.early != leg {
+		c.early.rtp.SetPeer(nil)
+	}
+	media.Bridge(c.caller.rtp, leg.rtp)
+	if err := c.caller.in.Answer(c.caller.lastBody); err != nil {
+		c.log.Warn("answering the caller failed", "error", err)
+		c.finish(CauseSignaling, RoleSystem)
+		return
+	}
+	c.caller.state = LegStateAnswered
+	c.caller.rec.Answered = now
+	c.status = 200
+	c.mediaTimer = time.NewTimer(c.sw.cfg.MediaTimeout)
+	c.log.Debug("call answered", "leg_id", string(leg.id), "contact", leg.rec.Contact,
+		"caller_codec", c.caller.rec.Codec, "callee_codec", leg.rec.Codec)
+	c.sw.observe(CallAnswered{base: c.base(), Leg: leg.snapshot()})
+}
+
+// reoffer answers a re-INVITE or UPDATE from either party (hold, resume,
+// codec change, session refresh) locally: media is anchored, so the other
+// party's session need not change.
+func (c *Call) reoffer(leg *Leg, ev sip.OfferReceived) {
+	if leg.rtp == nil {
+		ev.Respond(488, nil)
+		return
+	}
+	if len(ev.SDP) == 0 {
+		ev.Respond(200, leg.makeOffer()) // the answer comes in the ACK
+		return
+	}
+	body, err := leg.answerOffer(ev.SDP)
+	if err != nil {
+		c.log.Info("re-offer refused", "leg_id", string(leg.id), "error", err)
+		code := 488
+		if errors.Is(err, sdp.ErrMalformed) {
+			code = 400
+		}
+		ev.Respond(code, nil)
+		return
+	}
+	ev.Respond(200, body)
+	c.holdChanged(leg)
+}
+
+// holdChanged reports hold and resume after a leg's direction changed.
+func (c *Call) holdChanged(leg *Leg) {
+	now := time.Now()
+	held := leg.holding()
+	switch {
+	case held && leg.state == LegStateAnswered:
+		leg.state = LegStateHeld
+		leg.heldSince = now
+		if c.holdSince.IsZero() {
+			c.holdSince = now
+		}
+		c.log.Debug("call held", "leg_id", string(leg.id))
+		c.sw.observe(CallHeld{base: c.base(), By: leg.id})
+	case !held && leg.state == LegStateHeld:
+		leg.state = LegStateAnswered
+		d := now.Sub(leg.heldSince)
+		leg.rec.HeldFor += d
+		leg.heldSince = time.Time{}
+		if !c.anyHolding() && !c.holdSince.IsZero() {
+			c.holdTotal += now.Sub(c.holdSince)
+			c.holdSince = time.Time{}
+			c.lastResume = now
+		}
+		c.log.Debug("call resumed", "leg_id", string(leg.id), "held_for", d)
+		c.sw.observe(CallResumed{base: c.base(), By: leg.id, HeldFor: d})
+	}
+}
+
+func (c *Call) anyHolding() bool {
+	if c.caller.state == LegStateHeld {
+		return true
+	}
+	return c.winner != nil && c.winner.state == LegStateHeld
+}
+
+// forwardInfo passes INFO (e.g. DTMF as application/dtmf-relay) to the other
+// party of an answered call.
+func (c *Call) forwardInfo(from *Leg, ev sip.InfoReceived) {
+	if c.winner == nil {
+		return
+	}
+	to := c.winner
+	if from == c.winner {
+		to = c.caller
+	}
+	send := to.in.SendInfo
+	if to.out != nil {
+		send = to.out.SendInfo
+	}
+	c.helpers.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), infoTimeout)
+		defer cancel()
+		if err := send(ctx, ev.ContentType, ev.Body); err != nil {
+			c.log.Debug("forwarding INFO failed", "error", err)
+		}
+	})
+}
+
+// checkMedia ends the call when a party sent no RTP for the media timeout.
+// The watchdog is suspended while the call is on hold.
+func (c *Call) checkMedia() {
+	timeout := c.sw.cfg.MediaTimeout
+	now := time.Now()
+	if c.anyHolding() || c.winner == nil {
+		c.mediaTimer.Reset(timeout)
+		return
+	}
+	next := timeout
+	for _, leg := range []*Leg{c.caller, c.winner} {
+		last := leg.rtp.LastReceived()
+		for _, t := range []time.Time{c.answered, c.lastResume} {
+			if t.After(last) {
+				last = t
+			}
+		}
+		silent := now.Sub(last)
+		if silent >= timeout {
+			c.log.Warn("media timeout", "leg_id", string(leg.id), "silent_for", silent.Round(time.Second))
+			c.finish(CauseMediaTimeout, RoleSystem)
+			return
+		}
+		next = min(next, timeout-silent)
+	}
+	c.mediaTimer.Reset(next)
+}
+
+// legFailed records that an outbound leg ended without answering.
+func (c *Call) legFailed(leg *Leg, code int, cause Cause) {
+	c.endLeg(leg, code, cause)
+}
+
+// endLeg ends one leg: CANCEL or BYE to it unless the peer ended it, media
+// closed, event reported.
+func (c *Call) endLeg(leg *Leg, code int, cause Cause) {
+	if leg.state == LegStateEnded {
+		return
+	}
+	wasAnswered := leg.state == LegStateAnswered || leg.state == LegStateHeld
+	if !leg.peerEnded {
+		if wasAnswered {
+			c.helpers.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
+				defer cancel()
+				if err := leg.hangup(ctx, true, cause); err != nil {
+					c.log.Debug("bye failed", "leg_id", string(leg.id), "error", err)
+				}
+			})
+		} else {
+			_ = leg.hangup(context.Background(), false, cause)
+		}
+	}
+	leg.peerEnded = true
+	leg.state = LegStateEnded
+	leg.rec.Ended = time.Now()
+	leg.rec.Status = code
+	leg.rec.Cause = cause
+	if leg.rtp != nil {
+		_ = leg.rtp.Close()
+	}
+	if leg == c.early {
+		c.early = nil
+	}
+	if leg.dir == Outbound && leg != c.winner {
+		c.sw.observe(LegEnded{base: c.base(), Leg: leg.snapshot()})
+	}
+}
+
+// liveBranches counts outbound legs still ringing.
+func (c *Call) liveBranches() int {
+	n := 0
+	for _, b := range c.branches {
+		if b.state != LegStateEnded {
+			n++
+		}
+	}
+	return n
+}
+
+// branchCause picks the caller's outcome when every phone failed, as a
+// forking proxy picks the best response (RFC 3261 §16.7): a decline or busy
+// phone says more than one that could not be reached.
+func (c *Call) branchCause() (Cause, Role) {
+	best := CauseUnavailable
+	rank := map[Cause]int{CauseDeclined: 5, CauseBusy: 4, CauseIncompatible: 3, CauseRejected: 2, CauseUnavailable: 1}
+	for _, b := range c.branches {
+		if rank[b.rec.Cause] > rank[best] {
+			best = b.rec.Cause
+		}
+	}
+	return best, RoleCallee
+}
+
+// finish records why the call ends; run returns and teardown does the rest.
+func (c *Call) finish(cause Cause, by Role) {
+	if c.ended {
+		return
+	}
+	c.ended = true
+	c.cause = cause
+	c.hungUpBy = by
+	if c.winner == nil {
+		c.status = cause.Status()
+	}
+}
+
+// teardown hangs up every leg still up, closes media and reports the record.
+func (c *Call) teardown() {
+	if !c.ended {
+		c.finish(CauseInternal, RoleSystem)
+	}
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+	}
+	if c.mediaTimer != nil {
+		c.mediaTimer.Stop()
+	}
+	now := time.Now()
+	if !c.holdSince.IsZero() {
+		c.holdTotal += now.Sub(c.holdSince)
+	}
+	for _, leg := range append([]*Leg{c.caller}, c.branches...) {
+		if leg.state == LegStateHeld {
+			leg.rec.HeldFor += now.Sub(leg.heldSince)
+		}
+		code := c.cause.Status()
+		if leg.state == LegStateAnswered || leg.state == LegStateHeld {
+			code = 200
+		} else if leg == c.caller && c.cause == CauseCancelled {
+			code = 487
+		}
+		if leg.rec.Status != 0 {
+			code = leg.rec.Status
+		}
+		c.endLeg(leg, code, c.cause)
+	}
+	c.helpers.Wait()
+
+	rec := CallRecord{
+		ID: c.id, Caller: c.caller.party, Dialed: c.caller.in.Dialed, Callee: c.callee,
+		Started: c.started, Answered: c.answered, Ended: now, Cause: c.cause, Status: c.status,
+		HungUpBy: c.hungUpBy, HoldDuration: c.holdTotal,
+	}
+	if c.winner != nil {
+		rec.AnsweredBy = c.winner.id
+		rec.RingDuration = c.answered.Sub(c.started)
+		rec.TalkDuration = now.Sub(c.answered)
+	} else {
+		rec.RingDuration = now.Sub(c.started)
+	}
+	rec.Legs = append(rec.Legs, c.caller.snapshot())
+	for _, b := range c.branches {
+		rec.Legs = append(rec.Legs, b.snapshot())
+	}
+	c.log.Debug("call ended", "cause", c.cause.String(), "status", c.status, "hung_up_by", c.hungUpBy.String(),
+		"talk", rec.TalkDuration.Round(time.Millisecond), "ring", rec.RingDuration.Round(time.Millisecond),
+		"held", rec.HoldDuration.Round(time.Millisecond))
+	c.sw.observe(CallEnded{base: base{CallID: c.id, At: now}, Record: rec})
+}
+
+func (c *Call) base() base { return base{CallID: c.id, At: time.Now()} }

@@ -1,0 +1,76 @@
+package calls
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults used when a Config field is zero.
+const (
+	DefaultRingTimeout   = 30 * time.Second
+	DefaultMediaTimeout  = 60 * time.Second
+	DefaultShutdownGrace = 30 * time.Second
+)
+
+// Extension is a dialable internal number that rings an agent's phones.
+type Extension struct {
+	// Number is what callers dial, for example "1001"; it is also the SIP user
+	// name the agent's phones register with.
+	Number string `yaml:"number"`
+	// Name is shown as caller ID when this extension calls.
+	Name string `yaml:"name"`
+	// AgentID is the agent this extension belongs to.
+	AgentID string `yaml:"agent_id"`
+}
+
+// Config configures call control.
+type Config struct {
+	// RingTimeout ends an unanswered call with 480 Temporarily Unavailable.
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// MediaTimeout ends an answered call when a leg sends no RTP for this long
+	// (suspended while a leg is on hold).
+	MediaTimeout time.Duration `yaml:"media_timeout"`
+	// ShutdownGrace is how long active calls may go on after SIGTERM before
+	// they get BYE.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Extensions are the internal numbers.
+	Extensions []Extension `yaml:"extensions"`
+}
+
+func (c Config) withDefaults() Config {
+	if c.RingTimeout == 0 {
+		c.RingTimeout = DefaultRingTimeout
+	}
+	if c.MediaTimeout == 0 {
+		c.MediaTimeout = DefaultMediaTimeout
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	return c
+}
+
+// Validate reports the first inconsistency in c (after defaults).
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.RingTimeout < time.Second {
+		return fmt.Errorf("calls: ring_timeout %s is shorter than a second", c.RingTimeout)
+	}
+	if c.MediaTimeout < time.Second {
+		return fmt.Errorf("calls: media_timeout %s is shorter than a second", c.MediaTimeout)
+	}
+	if c.ShutdownGrace < 0 {
+		return fmt.Errorf("calls: negative shutdown_grace")
+	}
+	seen := make(map[string]bool, len(c.Extensions))
+	for _, e := range c.Extensions {
+		if e.Number == "" {
+			return fmt.Errorf("calls: an extension has no number")
+		}
+		if seen[e.Number] {
+			return fmt.Errorf("calls: extension %q appears twice", e.Number)
+		}
+		seen[e.Number] = true
+	}
+	return nil
+}

@@ -1,0 +1,27 @@
+// Package calls is Ringdesk's call control: it turns a caller's INVITE into a
+// conversation. It may import sip, media and media/sdp (and, later, dialplan,
+// ivr, acd, recordings); nothing imports it but cmd/ringdesk and, later, web.
+//
+// Main types:
+//
+//   - Switch: the registry of live calls. It implements sip.Handler, admits
+//     each new call (503 while shutting down), runs it and drains on shutdown.
+//   - Call: one conversation from the first INVITE to the last BYE, owned by
+//     one supervisor goroutine; SIP goroutines only post events to it.
+//   - Leg: one SIP dialog and its media.Session. Every leg negotiates its own
+//     SDP with Ringdesk (a back-to-back user agent), so the two sides of a
+//     call may use different codecs and the relay transcodes.
+//   - Cause: why a call or leg ended, with the table that maps it to the SIP
+//     status a caller sees and the Reason header (RFC 3326, Q.850 causes).
+//   - Observer and the events CallStarted, LegRinging, LegEnded,
+//     CallAnswered, CallHeld, CallResumed, CallEnded (with the CallRecord):
+//     how call records and, later, tickets learn about calls.
+//
+// An extension-to-extension call rings every registered phone of the callee
+// at once; the first to answer wins and the others get CANCEL with "call
+// completed elsewhere". CANCEL from the caller, busy, no answer within the
+// ring timeout, unknown extension and no registration each end the call with
+// the matching status. Re-INVITEs (hold, resume) are answered locally with the
+// direction RFC 3264 §6.1 requires. A call whose parties send no RTP for the
+// media timeout is ended, except while it is on hold.
+package calls

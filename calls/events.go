@@ -1,0 +1,210 @@
+package calls
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.38.0 -type=Direction -trimprefix=Direction -output=direction_string.go
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.38.0 -type=LegState -trimprefix=LegState -output=legstate_string.go
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.38.0 -type=Role -trimprefix=Role -output=role_string.go
+
+// CallID identifies a call inside Ringdesk (not a SIP Call-ID: a call has one
+// SIP Call-ID per leg).
+type CallID string
+
+// LegID identifies one leg of a call.
+type LegID string
+
+// Direction of a leg as seen from Ringdesk.
+type Direction int
+
+// Directions.
+const (
+	DirectionUnknown Direction = iota
+	Inbound                    // the leg called Ringdesk
+	Outbound                   // Ringdesk called the leg
+)
+
+// LegState is where a leg is in its life.
+type LegState int
+
+// Leg states.
+const (
+	LegStateUnknown  LegState = iota
+	LegStateTrying            // INVITE sent or received, no ringing yet
+	LegStateRinging           // 180/183 seen
+	LegStateAnswered          // in a conversation
+	LegStateHeld              // the leg put the call on hold
+	LegStateEnded             // over
+)
+
+// Role says which party hung up.
+type Role int
+
+// Roles.
+const (
+	RoleNone   Role = iota
+	RoleCaller      // the calling party
+	RoleCallee      // the called party
+	RoleSystem      // Ringdesk (timeout, shutdown, failure)
+)
+
+// Party is one person on a call.
+type Party struct {
+	// Extension is the internal number, "" for an outside party.
+	Extension string `json:"extension,omitempty"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// AgentID is the configured agent the extension belongs to.
+	AgentID string `json:"agent_id,omitempty"`
+	// URI is the SIP address.
+	URI string `json:"uri,omitempty"`
+}
+
+// LegRecord is what happened on one leg.
+type LegRecord struct {
+	ID        LegID     `json:"id"`
+	Direction Direction `json:"direction"`
+	// SIPCallID is the leg's SIP Call-ID.
+	SIPCallID string `json:"sip_call_id"`
+	// Party is who the leg reaches.
+	Party Party `json:"party"`
+	// Contact is the registered contact rung (outbound legs) and Source the
+	// address the leg's SIP comes from.
+	Contact   string         `json:"contact,omitempty"`
+	Source    netip.AddrPort `json:"source"`
+	Transport string         `json:"transport"`
+	UserAgent string         `json:"user_agent,omitempty"`
+	Codec     string         `json:"codec,omitempty"`
+	Started   time.Time      `json:"started"`
+	Ringing   time.Time      `json:"ringing,omitzero"`
+	Answered  time.Time      `json:"answered,omitzero"`
+	Ended     time.Time      `json:"ended,omitzero"`
+	// Status is the leg's final SIP status: 200 when answered, else the
+	// callee's rejection (486, 603, 487 when cancelled, 408 on timeout...).
+	Status int `json:"status"`
+	// Cause says how the leg ended.
+	Cause Cause `json:"cause"`
+	// HeldFor is how long this leg kept the call on hold.
+	HeldFor time.Duration `json:"held_for"`
+	// RTP counters of the leg's media session.
+	RxPackets uint64 `json:"rx_packets"`
+	TxPackets uint64 `json:"tx_packets"`
+}
+
+// CallRecord is everything a call record needs, delivered with CallEnded.
+type CallRecord struct {
+	ID     CallID `json:"id"`
+	Caller Party  `json:"caller"`
+	// Dialed is the number the caller dialed.
+	Dialed string `json:"dialed"`
+	// Callee is the party the number belongs to; AnsweredBy the leg that
+	// answered (empty when nobody did).
+	Callee     Party  `json:"callee"`
+	AnsweredBy LegID  `json:"answered_by,omitempty"`
+	Started    time.Time `json:"started"`
+	Answered   time.Time `json:"answered,omitzero"`
+	Ended      time.Time `json:"ended"`
+	Cause      Cause     `json:"cause"`
+	// Status is the final SIP status the caller saw: 200 if answered.
+	Status   int  `json:"status"`
+	HungUpBy Role `json:"hung_up_by"`
+	// RingDuration is from start to answer (or to the end, unanswered).
+	RingDuration time.Duration `json:"ring_duration"`
+	// TalkDuration is from answer to end, hold included.
+	TalkDuration time.Duration `json:"talk_duration"`
+	// HoldDuration is how long the call was on hold, all holds summed.
+	HoldDuration time.Duration `json:"hold_duration"`
+	Legs         []LegRecord   `json:"legs"`
+}
+
+// Event is something that happened to a call. Implementations are the
+// past-tense types below.
+type Event interface {
+	// Call is the call the event belongs to.
+	Call() CallID
+	// Time is when it happened.
+	Time() time.Time
+}
+
+// Observer receives every call's events, in order per call. Observe is called
+// from the call's goroutine and must not block for long.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// Observe implements Observer.
+func (f ObserverFunc) Observe(e Event) { f(e) }
+
+type base struct {
+	CallID CallID    `json:"call_id"`
+	At     time.Time `json:"at"`
+}
+
+func (b base) Call() CallID    { return b.CallID }
+func (b base) Time() time.Time { return b.At }
+
+// CallStarted: a caller's INVITE was accepted for routing.
+type CallStarted struct {
+	base
+	Caller Party  `json:"caller"`
+	Dialed string `json:"dialed"`
+	// Leg is the caller's leg.
+	Leg LegRecord `json:"leg"`
+}
+
+// LegRinging: a callee's phone is ringing.
+type LegRinging struct {
+	base
+	Leg LegRecord `json:"leg"`
+	// EarlyMedia is true when the callee sent SDP (183).
+	EarlyMedia bool `json:"early_media"`
+}
+
+// LegEnded: one callee leg ended without answering (declined, busy,
+// cancelled because another phone answered, timed out).
+type LegEnded struct {
+	base
+	Leg LegRecord `json:"leg"`
+}
+
+// CallAnswered: a callee answered; the call is connected.
+type CallAnswered struct {
+	base
+	Leg LegRecord `json:"leg"`
+}
+
+// CallHeld: a party put the call on hold.
+type CallHeld struct {
+	base
+	// By is the leg that holds.
+	By LegID `json:"by"`
+}
+
+// CallResumed: the party that held took the call off hold.
+type CallResumed struct {
+	base
+	By LegID `json:"by"`
+	// HeldFor is how long this hold lasted.
+	HeldFor time.Duration `json:"held_for"`
+}
+
+// CallEnded: the call is over; Record has its whole story.
+type CallEnded struct {
+	base
+	Record CallRecord `json:"record"`
+}
+
+// MarshalText implements encoding.TextMarshaler: the lower-case name.
+func (d Direction) MarshalText() ([]byte, error) { return []byte(strings.ToLower(d.String())), nil }
+
+// MarshalText implements encoding.TextMarshaler: the lower-case name.
+func (r Role) MarshalText() ([]byte, error) { return []byte(strings.ToLower(r.String())), nil }
+
+// MarshalText implements encoding.TextMarshaler: the lower-case name.
+func (s LegState) MarshalText() ([]byte, error) { return []byte(strings.ToLower(s.String())), nil }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/configs"
+	"github.com/ringdesk/ringdesk/internal/sqlite"
+	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/sip"
+)
+
+// app is one running Ringdesk: the wiring of every package.
+type app struct {
+	cfg   *configs.Config
+	log   *slog.Logger
+	db    *sql.DB
+	sip   *sip.Server
+	media *media.Engine
+	sw    *calls.Switch
+}
+
+// newApp creates the data directory, opens the database, builds the servers
+// and binds the SIP sockets, rolling back whatever started if a step fails.
+func newApp(cfg *configs.Config, log *slog.Logger, extra ...calls.Observer) (a *app, err error) {
+	ctx := context.Background()
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.closeDB()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	a.db, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ringdesk.db"))
+	if err != nil {
+		return nil, err
+	}
+	store, err := sip.NewSQLBindings(ctx, a.db)
+	if err != nil {
+		return nil, err
+	}
+	a.sip, err = sip.NewServer(cfg.SIP, store, log)
+	if err != nil {
+		return nil, err
+	}
+	a.media, err = media.NewEngine(cfg.Media, log)
+	if err != nil {
+		return nil, err
+	}
+	obs := append([]calls.Observer{logObserver{log}}, extra...)
+	a.sw, err = calls.NewSwitch(cfg.Calls, a.sip, a.media, observers(obs), log)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.sip.Listen(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) closeDB() {
+	if a.db != nil {
+		_ = a.db.Close()
+		a.db = nil
+	}
+}
+
+// run serves until ctx ends (hard stop: calls are hung up at once) or drain
+// is closed (graceful: new calls get 503, calls in progress have the grace
+// period, then BYE), and closes everything before returning.
+func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
+	defer a.closeDB()
+	sipCtx, stopSIP := context.WithCancel(context.Background())
+	defer stopSIP()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := a.sip.Serve(sipCtx, a.sw)
+		if err != nil {
+			return fmt.Errorf("sip: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer stopSIP() // SIP goes last: calls hanging up still need it
+		select {
+		case <-drain:
+			grace, cancel := context.WithTimeoutCause(context.Background(), a.cfg.Calls.ShutdownGrace,
+				errors.New("shutdown grace period over"))
+			defer cancel()
+			go func() { // a hard stop during the grace period
+				select {
+				case <-gctx.Done():
+					cancel()
+				case <-grace.Done():
+				}
+			}()
+			return a.sw.Shutdown(grace)
+		case <-gctx.Done():
+			a.sw.Close()
+			return nil
+		}
+	})
+	return g.Wait()
+}
+
+// logObserver logs every call event: the call record of the future, for now.
+type logObserver struct{ log *slog.Logger }
+
+func (o logObserver) Observe(e calls.Event) {
+	l := o.log.With("call_id", string(e.Call()))
+	switch ev := e.(type) {
+	case calls.CallStarted:
+		l.Info("call started", "caller", ev.Caller.Extension, "caller_name", ev.Caller.Name, "dialed", ev.Dialed,
+			"source", ev.Leg.Source.String(), "user_agent", ev.Leg.UserAgent)
+	case calls.LegRinging:
+		l.Info("phone ringing", "leg_id", string(ev.Leg.ID), "contact", ev.Leg.Contact, "early_media", ev.EarlyMedia)
+	case calls.LegEnded:
+		l.Info("phone stopped ringing", "leg_id", string(ev.Leg.ID), "contact", ev.Leg.Contact,
+			"status", ev.Leg.Status, "cause", ev.Leg.Cause.String())
+	case calls.CallAnswered:
+		l.Info("call answered", "leg_id", string(ev.Leg.ID), "contact", ev.Leg.Contact, "codec", ev.Leg.Codec)
+	case calls.CallHeld:
+		l.Info("call held", "by", string(ev.By))
+	case calls.CallResumed:
+		l.Info("call resumed", "by", string(ev.By), "held_for", ev.HeldFor.Round(time.Millisecond))
+	case calls.CallEnded:
+		r := ev.Record
+		l.Info("call ended", "cause", r.Cause.String(), "status", r.Status, "hung_up_by", r.HungUpBy.String(),
+			"caller", r.Caller.Extension, "dialed", r.Dialed, "answered_by", string(r.AnsweredBy),
+			"ring", r.RingDuration.Round(time.Millisecond), "talk", r.TalkDuration.Round(time.Millisecond),
+			"held", r.HoldDuration.Round(time.Millisecond), "legs", len(r.Legs))
+	}
+}
+
+// observers fans events out to several observers in order.
+type observers []calls.Observer
+
+func (os observers) Observe(e calls.Event) {
+	for _, o := range os {
+		o.Observe(e)
+	}
+}
+
+// printBanner tells a newcomer where Ringdesk listens and, on the sample
+// config, how to register the demo phones.
+func printBanner(w io.Writer, a *app, sample bool) {
+	fmt.Fprintf(w, "Ringdesk %s is running (%s).\n", versionString(), a.cfg.Source)
+	var listen []string
+	for _, l := range a.sip.Addrs() {
+		listen = append(listen, l.String())
+	}
+	fmt.Fprintf(w, "  SIP:     %s   realm %q\n", strings.Join(listen, ", "), realmOf(a.cfg))
+	fmt.Fprintf(w, "  RTP:     %s ports %d-%d\n", a.cfg.Media.Address, portMin(a.cfg), portMax(a.cfg))
+	fmt.Fprintf(w, "  Data:    %s\n", a.cfg.DataDir)
+	if !sample {
+		fmt.Fprintf(w, "  Agents:  %d\n", len(a.cfg.Agents))
+		return
+	}
+	fmt.Fprintln(w, "  Demo phones (point a softphone at the SIP address and register with):")
+	for _, ag := range a.cfg.Agents {
+		pw := ""
+		for _, u := range a.cfg.SIP.Users {
+			if u.Name == ag.Extension {
+				pw = u.Password
+			}
+		}
+		fmt.Fprintf(w, "    extension %-6s %-16s user %-6s password %s\n", ag.Extension, ag.Name, ag.Extension, pw)
+	}
+	fmt.Fprintln(w, "  Then dial one extension from the other. Ctrl-C stops (twice: at once).")
+}
+
+func realmOf(c *configs.Config) string {
+	if c.SIP.Realm != "" {
+		return c.SIP.Realm
+	}
+	return sip.DefaultRealm
+}
+
+func portMin(c *configs.Config) int {
+	if c.Media.PortMin == 0 {
+		return media.DefaultPortMin
+	}
+	return c.Media.PortMin
+}
+
+func portMax(c *configs.Config) int {
+	if c.Media.PortMax == 0 {
+		return media.DefaultPortMax
+	}
+	return c.Media.PortMax
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCheckPrintsEveryProblemWithPosition(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "broken.yaml")
+	broken := `sip:
+  listen: ["udp://127.0.0.1:5060"]
+  lisen: oops
+rtp:
+  ports: 20000-10000
+agents:
+  - id: alice
+    extension: "1001"
+    sip_password: a
+  - id: bob
+    extension: "1001"
+    sip_password: b
+`
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCmd(t, "check", "-config", path)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; output:\n%s", code, out)
+	}
+	want := []string{
+		regexp.QuoteMeta(path) + `:3:3: .*unknown key "lisen"`,
+		regexp.QuoteMeta(path) + `:5:10: .*rtp\.ports`,
+		regexp.QuoteMeta(path) + `:11:16: .*1001`,
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, w := range want {
+		re := regexp.MustCompile("^" + w)
+		found := false
+		for _, ln := range lines {
+			if re.MatchString(ln) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no line matching %q in:\n%s", w, out)
+		}
+	}
+	for _, ln := range lines {
+		if !regexp.MustCompile(`^` + regexp.QuoteMeta(path) + `:\d+:\d+: `).MatchString(ln) {
+			t.Errorf("line %q is not FILE:LINE:COL: message", ln)
+		}
+	}
+}
+
+func TestCheckSampleIsValid(t *testing.T) {
+	code, out, errOut := runCmd(t, "check")
+	if code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestServeRefusesBrokenConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.yaml")
+	if err := os.WriteFile(path, []byte("sip:\n  listen: [\"carrier-pigeon://1.2.3.4:5\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "-config", path)
+	if code != 1 || !strings.Contains(errOut, path+":2:") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	if code, out, _ := runCmd(t, "version"); code != 0 || !strings.HasPrefix(out, "ringdesk ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+	if code, out, _ := runCmd(t, "help"); code != 0 || !strings.Contains(out, "ringdesk check") {
+		t.Errorf("help: exit %d, %q", code, out)
+	}
+	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: exit %d, %q", code, errOut)
+	}
+	if code, out, _ := runCmd(t, "sample-config"); code != 0 || !strings.Contains(out, "agents:") {
+		t.Errorf("sample-config: exit %d", code)
+	}
+}

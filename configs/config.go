@@ -1,0 +1,193 @@
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/sip"
+)
+
+// sampleYAML is the commented sample configuration, configs/ringdesk.yaml.
+//
+//go:embed ringdesk.yaml
+var sampleYAML string
+
+// SampleSource is Config.Source, and the file name in errors, for the
+// embedded sample.
+const SampleSource = "embedded:ringdesk.yaml"
+
+// DefaultDataDir is data_dir when the file leaves it out, relative to the
+// config file's directory.
+const DefaultDataDir = "ringdesk-data"
+
+// maxConfigSize bounds the config file; a real one is a few kilobytes.
+const maxConfigSize = 1 << 20
+
+// Config is the validated configuration, composed into each package's Config.
+// Fields the file leaves out stay zero, so that each package applies its own
+// default.
+type Config struct {
+	// Source is the file path, or SampleSource.
+	Source string
+	// SIP has Listen parsed with sip.ParseListen, Users built from the agents
+	// (Name is the extension), and the TLS certificate and key as absolute paths.
+	SIP sip.Config
+	// Media has the RTP addresses, the port range from rtp.ports, and Quarantine.
+	Media media.Config
+	// Calls has RingTimeout, ShutdownGrace, MediaTimeout (from
+	// rtp.media_timeout) and one Extension per agent.
+	Calls calls.Config
+	// DataDir holds the SQLite database and recordings; absolute.
+	DataDir string
+	// Agents are the people who answer calls, in file order.
+	Agents []Agent
+}
+
+// Agent is one person who answers calls.
+type Agent struct {
+	// ID is the agent's stable identifier, for example "alice".
+	ID string
+	// Name is shown as caller ID; may be empty.
+	Name string
+	// Extension is the agent's number, also the SIP user name of their phones.
+	Extension string
+}
+
+// Load reads and parses the config file at path. Relative paths in the file
+// resolve against the file's directory. When the content has problems the
+// error is Errors (use errors.As); when the file cannot be read it is a
+// wrapped *fs.PathError.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path) //nolint:gosec // the admin names the file on purpose
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(path, data, filepath.Dir(path))
+}
+
+// Parse parses and validates a config file's content. name is used in Source
+// and in errors; relative paths resolve against baseDir. The error is Errors,
+// holding every problem found.
+func Parse(name string, data []byte, baseDir string) (*Config, error) {
+	r := parse(name, data, baseDir)
+	if errs := r.problems(); len(errs) > 0 {
+		return nil, errs
+	}
+	return r.cfg, nil
+}
+
+// Sample parses the embedded sample config. Relative paths resolve against
+// the current directory.
+func Sample() (*Config, error) {
+	return Parse(SampleSource, []byte(sampleYAML), ".")
+}
+
+// SampleYAML returns the embedded sample config, comments and all.
+func SampleYAML() []byte {
+	return []byte(sampleYAML)
+}
+
+// result is what parse found: the composed Config, our own problems, and
+// what the packages' Validate methods say about the composed Configs.
+type result struct {
+	cfg *Config
+	own []problem
+	pkg []problem
+}
+
+// problems returns our own problems plus the package problems we missed,
+// sorted by position.
+func (r result) problems() Errors {
+	var out Errors
+	for _, p := range r.own {
+		out = append(out, p.Error)
+	}
+	for _, p := range r.missed() {
+		out = append(out, p.Error)
+	}
+	slices.SortStableFunc(out, func(a, b Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	return out
+}
+
+// missed returns the package problems in sections where we found none. Our
+// checks are meant to be complete, so there should be none; see
+// TestPackageValidateAgrees and FuzzParse.
+func (r result) missed() []problem {
+	dirty := make(map[string]bool)
+	for _, p := range r.own {
+		for _, s := range p.sections {
+			dirty[s] = true
+		}
+	}
+	var out []problem
+	for _, p := range r.pkg {
+		if !dirty[sectionAll] && !slices.ContainsFunc(p.sections, func(s string) bool { return dirty[s] }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parse(name string, data []byte, baseDir string) result {
+	d := &decoder{file: name}
+	if len(data) > maxConfigSize {
+		d.errorf(pos{1, 1}, "", "the file is %d bytes, more than the %d a config may have", len(data), maxConfigSize)
+		return result{own: d.errs}
+	}
+	// Editors on Windows may start the file with a byte order mark.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	f := d.parseYAML(data)
+	if f == nil {
+		return result{own: d.errs}
+	}
+	raw := d.decodeFile(f)
+	if raw == nil {
+		return result{own: d.errs}
+	}
+	if baseDir == "" {
+		baseDir = "."
+	}
+	cfg := d.build(raw, baseDir)
+	return result{cfg: cfg, own: d.errs, pkg: packageProblems(raw, cfg, name)}
+}
+
+// packageProblems runs each package's own Validate on the composed Config and
+// places any error at the section's key.
+func packageProblems(raw *rawConfig, cfg *Config, file string) []problem {
+	at := func(s section) pos {
+		if s.present {
+			return s.key
+		}
+		return raw.top
+	}
+	checks := []struct {
+		section string
+		at      pos
+		err     error
+	}{
+		{sectionSIP, at(raw.sip.section), cfg.SIP.Validate()},
+		{sectionMedia, at(raw.rtp.section), cfg.Media.Validate()},
+		{sectionCalls, at(raw.calls.section), cfg.Calls.Validate()},
+	}
+	var out []problem
+	for _, c := range checks {
+		if c.err != nil {
+			out = append(out, problem{
+				Error:    Error{File: file, Line: c.at.line, Col: c.at.col, Msg: c.err.Error()},
+				sections: []string{c.section},
+			})
+		}
+	}
+	return out
+}

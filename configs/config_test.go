@@ -1,0 +1,413 @@
+package configs
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io/fs"
+	"math/big"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/sip"
+)
+
+func TestSample(t *testing.T) {
+	cfg, err := Sample()
+	if err != nil {
+		t.Fatalf("Sample: %v", err)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		Source: SampleSource,
+		SIP: sip.Config{
+			Listen: []sip.Listen{
+				{Network: "udp", Addr: netip.MustParseAddrPort("127.0.0.1:5060")},
+				{Network: "tcp", Addr: netip.MustParseAddrPort("127.0.0.1:5060")},
+			},
+			Realm:            "ringdesk",
+			UserAgent:        "Ringdesk",
+			DigestAlgorithms: []string{sip.AlgorithmMD5},
+			MinExpires:       60 * time.Second,
+			MaxExpires:       time.Hour,
+			DefaultExpires:   10 * time.Minute,
+			NonceTTL:         5 * time.Minute,
+			Users: []sip.User{
+				{Name: "1001", Password: "alice-1001"},
+				{Name: "1002", Password: "bob-1002"},
+			},
+		},
+		Media: media.Config{
+			Address:    netip.MustParseAddr("127.0.0.1"),
+			PortMin:    10000,
+			PortMax:    20000,
+			Quarantine: 2 * time.Second,
+		},
+		Calls: calls.Config{
+			RingTimeout:   30 * time.Second,
+			MediaTimeout:  60 * time.Second,
+			ShutdownGrace: 30 * time.Second,
+			Extensions: []calls.Extension{
+				{Number: "1001", Name: "Alice Example", AgentID: "alice"},
+				{Number: "1002", Name: "Bob Example", AgentID: "bob"},
+			},
+		},
+		DataDir: filepath.Join(cwd, "ringdesk-data"),
+		Agents: []Agent{
+			{ID: "alice", Name: "Alice Example", Extension: "1001"},
+			{ID: "bob", Name: "Bob Example", Extension: "1002"},
+		},
+	}
+	assertConfig(t, cfg, want)
+
+	// The file on disk is the one embedded, and loads the same.
+	disk, err := os.ReadFile("ringdesk.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(disk) != string(SampleYAML()) {
+		t.Error("SampleYAML differs from ringdesk.yaml")
+	}
+	loaded, err := Load("ringdesk.yaml")
+	if err != nil {
+		t.Fatalf("Load(ringdesk.yaml): %v", err)
+	}
+	want.Source = "ringdesk.yaml"
+	assertConfig(t, loaded, want)
+}
+
+func TestSampleYAMLIsACopy(t *testing.T) {
+	b := SampleYAML()
+	b[0] ^= 0xff
+	if SampleYAML()[0] == b[0] {
+		t.Error("SampleYAML returned the embedded bytes, not a copy")
+	}
+}
+
+// TestParse covers the good paths: defaults stay zero, relative paths
+// resolve against baseDir, integers are seconds, and agents become sip.Users
+// and calls.Extensions.
+func TestParse(t *testing.T) {
+	const listen = "sip:\n  listen: [\"udp://0.0.0.0:5060\"]\n"
+	base := t.TempDir()
+	udp := []sip.Listen{{Network: "udp", Addr: netip.MustParseAddrPort("0.0.0.0:5060")}}
+	tests := []struct {
+		name string
+		yaml string
+		want Config // Source is "test.yaml"; DataDir defaults to base/ringdesk-data
+	}{
+		{
+			name: "minimal, defaults left zero",
+			yaml: listen,
+			want: Config{SIP: sip.Config{Listen: udp}},
+		},
+		{
+			name: "empty sections and lists",
+			yaml: listen + "rtp:\ncalls:\nagents:\n",
+			want: Config{SIP: sip.Config{Listen: udp}},
+		},
+		{
+			name: "integers are seconds",
+			yaml: listen + `  nonce_ttl: 120
+  registration: {min_expires: 30, max_expires: "7200", default_expires: 900}
+rtp:
+  quarantine: 0
+  media_timeout: 90
+calls:
+  ring_timeout: 45
+  shutdown_grace: 1m30s
+`,
+			want: Config{
+				SIP: sip.Config{
+					Listen: udp, NonceTTL: 2 * time.Minute,
+					MinExpires: 30 * time.Second, MaxExpires: 2 * time.Hour, DefaultExpires: 15 * time.Minute,
+				},
+				Calls: calls.Config{RingTimeout: 45 * time.Second, MediaTimeout: 90 * time.Second, ShutdownGrace: 90 * time.Second},
+			},
+		},
+		{
+			name: "relative data_dir resolves against baseDir",
+			yaml: listen + "data_dir: var/data\n",
+			want: Config{SIP: sip.Config{Listen: udp}, DataDir: filepath.Join(base, "var", "data")},
+		},
+		{
+			name: "absolute data_dir stays",
+			yaml: listen + "data_dir: /srv/ringdesk\n",
+			want: Config{SIP: sip.Config{Listen: udp}, DataDir: "/srv/ringdesk"},
+		},
+		{
+			name: "sip values",
+			yaml: `sip:
+  listen:
+    - udp://[::1]:5060
+    - TCP://127.0.0.1:0
+  public_address: pbx.example.com:5080
+  realm: example.com
+  user_agent: Ringdesk PBX 1.0
+  digest_algorithms: [sha-256, md5]
+  trace: true
+`,
+			want: Config{SIP: sip.Config{
+				Listen: []sip.Listen{
+					{Network: "udp", Addr: netip.MustParseAddrPort("[::1]:5060")},
+					{Network: "tcp", Addr: netip.MustParseAddrPort("127.0.0.1:0")},
+				},
+				PublicAddress:    "pbx.example.com:5080",
+				Realm:            "example.com",
+				UserAgent:        "Ringdesk PBX 1.0",
+				DigestAlgorithms: []string{sip.AlgorithmSHA256, sip.AlgorithmMD5},
+				Trace:            true,
+			}},
+		},
+		{
+			name: "public addresses",
+			yaml: `sip:
+  listen: ["udp://10.0.0.2:5060"]
+  public_address: 2001:db8::1
+rtp:
+  address: 10.0.0.2
+  public_address: 203.0.113.7
+  ports: 40000-40003
+`,
+			want: Config{
+				SIP: sip.Config{
+					Listen:        []sip.Listen{{Network: "udp", Addr: netip.MustParseAddrPort("10.0.0.2:5060")}},
+					PublicAddress: "2001:db8::1",
+				},
+				Media: media.Config{
+					Address:       netip.MustParseAddr("10.0.0.2"),
+					PublicAddress: netip.MustParseAddr("203.0.113.7"),
+					PortMin:       40000, PortMax: 40003,
+				},
+			},
+		},
+		{
+			name: "agents with password, ha1 and ha1_sha256",
+			yaml: listen + `  digest_algorithms: [SHA-256, MD5]
+agents:
+  - id: alice
+    name: Alice Example
+    extension: 1001
+    sip_password: "12345"
+  - id: bob.b_2-x
+    extension: "0102"
+    sip_ha1: 0123456789ABCDEF0123456789abcdef
+  - id: carol
+    extension: "103"
+    sip_ha1: 0123456789abcdef0123456789abcdef
+    sip_ha1_sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF
+  - id: "4dave"
+    extension: "104"
+    sip_ha1_sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+`,
+			want: Config{
+				SIP: sip.Config{Listen: udp, DigestAlgorithms: []string{sip.AlgorithmSHA256, sip.AlgorithmMD5}, Users: []sip.User{
+					{Name: "1001", Password: "12345"},
+					{Name: "0102", HA1: "0123456789abcdef0123456789abcdef"},
+					{Name: "103", HA1: "0123456789abcdef0123456789abcdef", HA1SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+					{Name: "104", HA1SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+				}},
+				Calls: calls.Config{Extensions: []calls.Extension{
+					{Number: "1001", Name: "Alice Example", AgentID: "alice"},
+					{Number: "0102", AgentID: "bob.b_2-x"},
+					{Number: "103", AgentID: "carol"},
+					{Number: "104", AgentID: "4dave"},
+				}},
+				Agents: []Agent{
+					{ID: "alice", Name: "Alice Example", Extension: "1001"},
+					{ID: "bob.b_2-x", Extension: "0102"},
+					{ID: "carol", Extension: "103"},
+					{ID: "4dave", Extension: "104"},
+				},
+			},
+		},
+		{
+			name: "flow style, byte order mark, CRLF and a document marker",
+			yaml: "\uFEFF---\r\n{sip: {listen: [\"udp://0.0.0.0:5060\"]}}\r\n",
+			want: Config{SIP: sip.Config{Listen: udp}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("test.yaml", []byte(tt.yaml), base)
+			if err != nil {
+				t.Fatalf("Parse:\n%v", err)
+			}
+			want := tt.want
+			want.Source = "test.yaml"
+			if want.DataDir == "" {
+				want.DataDir = filepath.Join(base, DefaultDataDir)
+			}
+			assertConfig(t, cfg, &want)
+		})
+	}
+}
+
+func TestParseTLS(t *testing.T) {
+	dir := t.TempDir()
+	writeCert(t, filepath.Join(dir, "certs"))
+	yaml := `sip:
+  listen: ["tls://127.0.0.1:5061", "udp://127.0.0.1:5060"]
+  tls:
+    cert: certs/cert.pem
+    key: ` + filepath.Join(dir, "certs", "key.pem") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "ringdesk.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(filepath.Join(dir, "ringdesk.yaml"))
+	if err != nil {
+		t.Fatalf("Load:\n%v", err)
+	}
+	if want := filepath.Join(dir, "certs", "cert.pem"); cfg.SIP.TLSCertFile != want {
+		t.Errorf("TLSCertFile = %q, want %q", cfg.SIP.TLSCertFile, want)
+	}
+	if want := filepath.Join(dir, "certs", "key.pem"); cfg.SIP.TLSKeyFile != want {
+		t.Errorf("TLSKeyFile = %q, want %q", cfg.SIP.TLSKeyFile, want)
+	}
+
+	// A key that does not belong to the certificate is reported at the cert.
+	other := filepath.Join(dir, "other")
+	writeCert(t, other)
+	yaml = strings.Replace(yaml, filepath.Join(dir, "certs", "key.pem"), filepath.Join(other, "key.pem"), 1)
+	_, err = Parse("mismatch.yaml", []byte(yaml), dir)
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 1 {
+		t.Fatalf("got %v, want one problem", err)
+	}
+	if e := errs[0]; e.Line != 4 || e.Col != 11 || !strings.Contains(e.Msg, "private key does not match public key") {
+		t.Errorf("got %v, want the key mismatch at 4:11", e)
+	}
+}
+
+// writeCert writes a throwaway self-signed cert.pem and key.pem into dir.
+func writeCert(t *testing.T, dir string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "ringdesk test"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadUnreadable(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "missing.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("got %v, want fs.ErrNotExist", err)
+	}
+	var errs Errors
+	if errors.As(err, &errs) {
+		t.Errorf("an unreadable file is not Errors: %v", err)
+	}
+}
+
+func TestLoadReportsPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ringdesk.yaml")
+	if err := os.WriteFile(path, []byte("sip:\n  listen: [\"udp://127.0.0.1:5060\"]\n  relm: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	want := path + `:3:3: unknown key "relm" in sip (known: listen, public_address, realm, tls, user_agent, digest_algorithms, registration, nonce_ttl, trace)`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+func TestErrorsFormat(t *testing.T) {
+	errs := Errors{
+		{File: "a.yaml", Line: 1, Col: 2, Msg: "one"},
+		{File: "a.yaml", Line: 3, Col: 4, Msg: "two"},
+	}
+	if got, want := errs.Error(), "a.yaml:1:2: one\na.yaml:3:4: two"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	data := []byte("sip:\n  listen: [\"udp://127.0.0.1:5060\"]\n" + strings.Repeat("#\n", maxConfigSize))
+	_, err := Parse("big.yaml", data, ".")
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Line != 1 || errs[0].Col != 1 {
+		t.Errorf("got %v, want one problem at 1:1", err)
+	}
+}
+
+// TestPackageValidateAgrees shows that each package's Validate finds nothing
+// our own checks missed: on the sample, the good cases and every broken
+// testdata file, a section that Validate rejects already has a problem of
+// ours, and the good configs pass Validate.
+func TestPackageValidateAgrees(t *testing.T) {
+	inputs := map[string][]byte{"sample": SampleYAML()}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[f] = data
+	}
+	for name, data := range inputs {
+		r := parse(name, data, "testdata")
+		for _, p := range r.missed() {
+			t.Errorf("%s: package Validate found what our checks missed: %v", name, p.Error)
+		}
+		if len(r.own) == 0 && r.cfg == nil {
+			t.Errorf("%s: no problems and no config", name)
+		}
+	}
+}
+
+func assertConfig(t *testing.T, got, want *Config) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("config differs\ngot:  %+v\nwant: %+v", *got, *want)
+	}
+	for _, err := range []error{got.SIP.Validate(), got.Media.Validate(), got.Calls.Validate()} {
+		if err != nil {
+			t.Errorf("package Validate: %v", err)
+		}
+	}
+}

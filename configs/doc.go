@@ -1,0 +1,31 @@
+// Package configs holds Ringdesk's sample configuration and loads
+// ringdesk.yaml into the Config types of the packages it configures.
+//
+// The sample, ringdesk.yaml, is embedded (SampleYAML) and documents every
+// key. Load and Parse read a file of the same shape, check it, and compose
+// sip.Config, media.Config and calls.Config from it; each package gets only
+// its own Config. Keys the file leaves out stay zero, so each package applies
+// its own defaults.
+//
+// # Errors
+//
+// Every problem in a file is reported, not just the first: syntax errors,
+// unknown and duplicate keys, values of the wrong type, and values that are
+// out of range or inconsistent (duplicate extensions, bad port ranges,
+// unreadable certificates, ...). Each is an Error at a position in the file,
+// formatted as
+//
+//	FILE:LINE:COL: message
+//
+// and Parse returns them all, sorted, as Errors. Lines and columns are
+// 1-based; columns count characters. Parsing never panics on bad input.
+//
+// The YAML is parsed with github.com/goccy/go-yaml into an AST, which this
+// package walks itself so that every key and value keeps its position.
+// Anchors, aliases, tags and multiple documents are rejected.
+//
+// # Imports
+//
+// configs imports only the Config types of sip, media and calls (and their
+// helpers such as sip.ParseListen), as the layout in STYLE.md allows.
+package configs

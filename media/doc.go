@@ -1,0 +1,24 @@
+// Package media moves RTP for Ringdesk: every call's audio passes through it
+// (anchored media). It imports no other Ringdesk package, and pion's types do
+// not leave it.
+//
+// Main types:
+//
+//   - Engine: owns the RTP port range (PortPool) and opens Sessions.
+//   - PortPool: even ports, round robin, with a quarantine after release so
+//     late packets of one call cannot reach the next.
+//   - Session: one UDP socket on one port, read by one goroutine. What it
+//     receives goes to its peer Session (Bridge), rewritten into the peer's own
+//     outgoing stream: one SSRC, continuous sequence numbers and timestamps
+//     whatever feeds it (RFC 3550 §5.1), the payload type mapped to what the
+//     peer negotiated, PCMU and PCMA transcoded when the legs differ, and
+//     telephone-event (RFC 4733) carried across. Symmetric RTP (RFC 4961):
+//     packets go to where the peer's packets come from, and a stream is
+//     followed to a new address only after the old one fell silent (against
+//     RTP bleed). The packet path does not allocate.
+//   - G711: μ-law and A-law (ITU-T G.711) on github.com/zaf/g711, through
+//     lookup tables, on caller-owned buffers.
+//
+// Subpackages: sdp (offer/answer), mediatest (test helpers: tones, WAV,
+// packet captures).
+package media

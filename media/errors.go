@@ -1,0 +1,10 @@
+package media
+
+import "errors"
+
+var (
+	// ErrNoPorts is returned when every RTP port of the range is taken.
+	ErrNoPorts = errors.New("media: no free rtp port")
+	// ErrClosed is returned by operations on a closed session.
+	ErrClosed = errors.New("media: session closed")
+)

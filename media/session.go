@@ -1,0 +1,481 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+const (
+	// maxPacket is the largest RTP datagram relayed; the read buffer is one
+	// byte longer so truncation shows.
+	maxPacket = 1500
+	// relatchAfter: a session follows a new source address only once the
+	// current one has been silent this long (NAT rebinding), so stray or
+	// spoofed packets cannot steal the stream (RTP bleed).
+	relatchAfter = time.Second
+	// readErrorBudget ends a session after this many consecutive read errors.
+	readErrorBudget = 100
+)
+
+// Engine owns the RTP port range and opens sessions on it.
+type Engine struct {
+	cfg  Config
+	pool *PortPool
+	log  *slog.Logger
+	open atomic.Int64
+}
+
+// NewEngine validates cfg and prepares the port pool.
+func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	pool, err := NewPortPool(cfg.PortMin, cfg.PortMax, cfg.Quarantine)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, pool: pool, log: log}, nil
+}
+
+// Pool returns the engine's port pool.
+func (e *Engine) Pool() *PortPool { return e.pool }
+
+// OpenSessions is the number of sessions not yet closed.
+func (e *Engine) OpenSessions() int { return int(e.open.Load()) }
+
+// NewSession opens an RTP socket on a free even port and starts reading it.
+func (e *Engine) NewSession(log *slog.Logger) (*Session, error) {
+	var conn *net.UDPConn
+	port, err := e.pool.Acquire(func(port int) error {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.cfg.Address, uint16(port)))) //nolint:gosec // port < 65536
+		if err != nil {
+			return err
+		}
+		conn = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := newSession(udpConn{conn}, port, log)
+	s.advertised = netip.AddrPortFrom(e.cfg.PublicAddress, uint16(port)) //nolint:gosec // port < 65536
+	e.open.Add(1)
+	s.release = func() {
+		e.pool.Release(port)
+		e.open.Add(-1)
+	}
+	s.start()
+	return s, nil
+}
+
+// PacketConn is the socket a Session reads and writes; *net.UDPConn
+// satisfies it through udpConn, and tests use an in-memory pipe.
+type PacketConn interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+	LocalAddr() net.Addr
+	Close() error
+}
+
+type udpConn struct{ *net.UDPConn }
+
+// Payload says what an incoming payload type carries.
+type Payload struct {
+	PayloadType uint8
+	Codec       G711 // for audio
+	DTMF        bool // telephone-event (RFC 4733)
+}
+
+// Params are a session's negotiated media parameters.
+type Params struct {
+	// Remote is where to send, from the peer's SDP; symmetric RTP may
+	// replace it with the address the peer's packets come from.
+	Remote netip.AddrPort
+	// Send is false while the negotiated direction forbids sending to the
+	// peer (it holds us with sendonly/inactive, RFC 3264 §6.1).
+	Send bool
+	// Codec and PayloadType are the audio format to send.
+	Codec       G711
+	PayloadType uint8
+	// DTMFPayloadType is telephone-event's type towards the peer; 0 means
+	// the peer did not negotiate it (events are dropped).
+	DTMFPayloadType uint8
+	// Recv lists the payload types the peer may send.
+	Recv []Payload
+}
+
+// kinds of incoming payload types
+const (
+	kindUnknown uint8 = iota
+	kindPCMU
+	kindPCMA
+	kindDTMF
+)
+
+// compiled is Params in the form the packet path reads: an immutable snapshot
+// swapped atomically, so renegotiation needs no lock on the hot path.
+type compiled struct {
+	Params
+	kind [128]uint8
+}
+
+func compile(p Params) *compiled {
+	c := &compiled{Params: p}
+	c.Params.Recv = append([]Payload(nil), p.Recv...)
+	for _, r := range p.Recv {
+		if r.PayloadType >= 128 {
+			continue
+		}
+		switch {
+		case r.DTMF:
+			c.kind[r.PayloadType] = kindDTMF
+		case r.Codec == PCMU:
+			c.kind[r.PayloadType] = kindPCMU
+		case r.Codec == PCMA:
+			c.kind[r.PayloadType] = kindPCMA
+		}
+	}
+	return c
+}
+
+// Stats are a session's packet counters.
+type Stats struct {
+	RxPackets, RxBytes, RxDropped uint64
+	TxPackets, TxBytes, TxDropped uint64
+	// Latched is the address packets come from, once known.
+	Latched netip.AddrPort
+}
+
+// Session is one RTP socket on one local port: the media side of a call leg.
+// Packets it receives go to its peer session (the relay fast path), with
+// SSRC, sequence numbers and timestamps rewritten into the peer's own
+// outgoing stream, the payload type mapped and G.711 transcoded when the two
+// legs negotiated different laws.
+type Session struct {
+	conn       PacketConn
+	port       int
+	advertised netip.AddrPort
+	log        *slog.Logger
+	release    func()
+
+	params atomic.Pointer[compiled]
+	peer   atomic.Pointer[Session]
+
+	// symmetric RTP (RFC 4961): where packets come from, and where ours go
+	sendTo        atomic.Pointer[netip.AddrPort]
+	latchedOnce   atomic.Bool
+	lastLatchedRx atomic.Int64
+	latchLog      atomic.Int64 // unix nanos of the last "source changed" log
+
+	lastRx atomic.Int64 // unix nanos of the last accepted packet, 0: never
+
+	rxPackets, rxBytes, rxDropped atomic.Uint64
+	txPackets, txBytes, txDropped atomic.Uint64
+
+	out outStream
+
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+}
+
+// outStream is the stream this session sends: one SSRC with continuous
+// sequence numbers and timestamps, whichever source feeds it (RFC 3550 §5.1).
+type outStream struct {
+	mu       sync.Mutex
+	started  bool
+	ssrc     uint32
+	seq      uint16 // last sent
+	ts       uint32 // last sent
+	lastSent int64  // unix nanos
+	src      *Session
+	srcSSRC  uint32
+	seqDelta uint16
+	tsDelta  uint32
+	hdr      rtp.Header
+	buf      [maxPacket]byte
+}
+
+func newSession(conn PacketConn, port int, log *slog.Logger) *Session {
+	s := &Session{conn: conn, port: port, log: log}
+	s.out.ssrc = randUint32()
+	s.params.Store(compile(Params{}))
+	return s
+}
+
+// NewSessionConn wraps an already open connection, for tests and benchmarks.
+func NewSessionConn(conn PacketConn, advertised netip.AddrPort, log *slog.Logger) *Session {
+	s := newSession(conn, int(advertised.Port()), log)
+	s.advertised = advertised
+	s.start()
+	return s
+}
+
+func (s *Session) start() {
+	s.wg.Go(s.readLoop)
+}
+
+// LocalAddr is the address and port to advertise in SDP.
+func (s *Session) LocalAddr() netip.AddrPort { return s.advertised }
+
+// Port is the local RTP port.
+func (s *Session) Port() int { return s.port }
+
+// SetParams applies negotiated parameters. A new remote address lets
+// symmetric RTP latch afresh.
+func (s *Session) SetParams(p Params) {
+	old := s.params.Load()
+	s.params.Store(compile(p))
+	if old.Remote != p.Remote {
+		r := p.Remote
+		s.sendTo.Store(&r)
+		s.latchedOnce.Store(false)
+	}
+}
+
+// Params returns the current parameters.
+func (s *Session) Params() Params { return s.params.Load().Params }
+
+// SetPeer forwards what this session receives to dst; nil drops it.
+func (s *Session) SetPeer(dst *Session) { s.peer.Store(dst) }
+
+// Peer returns where received packets go.
+func (s *Session) Peer() *Session { return s.peer.Load() }
+
+// Bridge relays a and b to each other.
+func Bridge(a, b *Session) {
+	a.SetPeer(b)
+	b.SetPeer(a)
+}
+
+// LastReceived is when the last RTP packet was accepted; zero if never.
+func (s *Session) LastReceived() time.Time {
+	n := s.lastRx.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Stats returns the packet counters.
+func (s *Session) Stats() Stats {
+	st := Stats{
+		RxPackets: s.rxPackets.Load(), RxBytes: s.rxBytes.Load(), RxDropped: s.rxDropped.Load(),
+		TxPackets: s.txPackets.Load(), TxBytes: s.txBytes.Load(), TxDropped: s.txDropped.Load(),
+	}
+	if s.latchedOnce.Load() {
+		if p := s.sendTo.Load(); p != nil {
+			st.Latched = *p
+		}
+	}
+	return st
+}
+
+// Close stops the session, waits for its reader and returns the port to the
+// pool. Idempotent.
+func (s *Session) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.peer.Store(nil)
+		err = s.conn.Close()
+		s.wg.Wait()
+		if s.release != nil {
+			s.release()
+		}
+	})
+	return err
+}
+
+func (s *Session) readLoop() {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("rtp reader panicked", "port", s.port, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	buf := make([]byte, maxPacket+1)
+	var pkt rtp.Packet
+	errs := 0
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || s.closed.Load() {
+				return
+			}
+			errs++
+			if errs >= readErrorBudget {
+				s.log.Error("rtp read failing, session stops reading", "port", s.port, "error", err)
+				return
+			}
+			continue
+		}
+		errs = 0
+		s.receive(buf[:n], from, &pkt)
+	}
+}
+
+// receive handles one datagram: parse, latch, classify, forward. It must not
+// allocate (pinned by a benchmark).
+func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
+	if len(b) > maxPacket || len(b) < 12 || b[0]>>6 != 2 {
+		s.rxDropped.Add(1) // oversized, or not RTP version 2 (STUN, garbage)
+		return
+	}
+	if pt := b[1] & 0x7f; pt >= 72 && pt <= 76 {
+		s.rxDropped.Add(1) // RTCP multiplexed on the RTP port (RFC 5761 §4)
+		return
+	}
+	if err := pkt.Unmarshal(b); err != nil {
+		s.rxDropped.Add(1)
+		return
+	}
+	now := time.Now().UnixNano()
+	if !s.latch(from, now) {
+		s.rxDropped.Add(1)
+		return
+	}
+	s.rxPackets.Add(1)
+	s.rxBytes.Add(uint64(len(b)))
+	s.lastRx.Store(now)
+	p := s.params.Load()
+	kind := p.kind[pkt.PayloadType]
+	if kind == kindUnknown {
+		s.rxDropped.Add(1)
+		return
+	}
+	if dst := s.peer.Load(); dst != nil {
+		dst.forward(s, pkt, kind, now)
+	}
+}
+
+// latch implements symmetric RTP: the first source after negotiation becomes
+// where we send; a different source is followed only once the current one has
+// been silent for relatchAfter. It reports whether to accept the packet.
+func (s *Session) latch(from netip.AddrPort, now int64) bool {
+	cur := s.sendTo.Load()
+	if cur != nil && *cur == from && s.latchedOnce.Load() {
+		s.lastLatchedRx.Store(now)
+		return true
+	}
+	if s.latchedOnce.Load() && now-s.lastLatchedRx.Load() < int64(relatchAfter) {
+		return false
+	}
+	f := from
+	s.sendTo.Store(&f)
+	wasLatched := s.latchedOnce.Swap(true)
+	s.lastLatchedRx.Store(now)
+	if last := s.latchLog.Load(); now-last > int64(10*time.Second) && s.latchLog.CompareAndSwap(last, now) {
+		if wasLatched || (cur != nil && *cur != from) {
+			sdp := ""
+			if cur != nil {
+				sdp = cur.String()
+			}
+			s.log.Info("rtp source latched", "port", s.port, "source", from.String(), "was", sdp)
+		}
+	}
+	return true
+}
+
+// forward sends a packet received on src into this session's outgoing stream.
+func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
+	p := s.params.Load()
+	if !p.Send {
+		s.txDropped.Add(1)
+		return
+	}
+	dest := s.sendTo.Load()
+	if dest == nil || !dest.IsValid() || dest.Port() == 0 || dest.Addr().IsUnspecified() {
+		s.txDropped.Add(1)
+		return
+	}
+	var pt uint8
+	switch kind {
+	case kindDTMF:
+		if p.DTMFPayloadType == 0 {
+			s.txDropped.Add(1)
+			return
+		}
+		pt = p.DTMFPayloadType
+	default:
+		pt = p.PayloadType
+	}
+
+	o := &s.out
+	o.mu.Lock()
+	if !o.started || o.src != src || o.srcSSRC != in.SSRC {
+		// A new source feeds the stream: continue our numbering after what
+		// was last sent, advancing the clock by the time that passed.
+		var seq uint16
+		var ts uint32
+		if o.started {
+			seq = o.seq + 1
+			elapsed := uint32(max((now-o.lastSent)/125_000, 160)) //nolint:gosec // 8 kHz samples
+			ts = o.ts + elapsed
+		} else {
+			seq = uint16(randUint32()) //nolint:gosec // random start (RFC 3550 §5.1)
+			ts = randUint32()
+			o.started = true
+		}
+		o.seqDelta = seq - in.SequenceNumber
+		o.tsDelta = ts - in.Timestamp
+		o.src = src
+		o.srcSSRC = in.SSRC
+		in.Marker = true
+	}
+	seq := in.SequenceNumber + o.seqDelta
+	ts := in.Timestamp + o.tsDelta
+	if int16(seq-o.seq) > 0 || o.lastSent == 0 { //nolint:gosec // serial number arithmetic (RFC 1982)
+		o.seq = seq
+	}
+	if int32(ts-o.ts) > 0 || o.lastSent == 0 { //nolint:gosec // serial number arithmetic
+		o.ts = ts
+	}
+	o.lastSent = now
+	h := &o.hdr
+	h.Version = 2
+	h.Padding = false
+	h.Extension = false
+	h.Marker = in.Marker
+	h.PayloadType = pt
+	h.SequenceNumber = seq
+	h.Timestamp = ts
+	h.SSRC = o.ssrc
+	hn, err := h.MarshalTo(o.buf[:])
+	if err != nil || hn+len(in.Payload) > len(o.buf) {
+		o.mu.Unlock()
+		s.txDropped.Add(1)
+		return
+	}
+	payload := o.buf[hn : hn+len(in.Payload)]
+	switch {
+	case kind == kindPCMU && p.Codec == PCMA:
+		Transcode(payload, in.Payload, PCMU, PCMA)
+	case kind == kindPCMA && p.Codec == PCMU:
+		Transcode(payload, in.Payload, PCMA, PCMU)
+	default:
+		copy(payload, in.Payload)
+	}
+	n, err := s.conn.WriteToUDPAddrPort(o.buf[:hn+len(payload)], *dest)
+	o.mu.Unlock()
+	if err != nil {
+		s.txDropped.Add(1)
+		return
+	}
+	s.txPackets.Add(1)
+	s.txBytes.Add(uint64(n)) //nolint:gosec // n >= 0
+}
+
+// String describes the session for logs.
+func (s *Session) String() string {
+	return fmt.Sprintf("rtp:%d", s.port)
+}

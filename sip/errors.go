@@ -1,0 +1,21 @@
+package sip
+
+import "errors"
+
+var (
+	// ErrClosed is returned by operations on a server or dialog that has ended.
+	ErrClosed = errors.New("sip: closed")
+	// ErrDialogEnded is returned when a request is attempted on an ended dialog.
+	ErrDialogEnded = errors.New("sip: dialog ended")
+	// ErrFinalResponseSent is returned when a second final response is attempted
+	// on an INVITE.
+	ErrFinalResponseSent = errors.New("sip: final response already sent")
+	// ErrNoAnswer is returned when the 2xx for a request never arrives.
+	ErrNoAnswer = errors.New("sip: no final response")
+	// ErrBadCredentials is reported when a digest response does not verify.
+	ErrBadCredentials = errors.New("sip: bad credentials")
+	// ErrStaleNonce is reported when a digest nonce is well formed but expired.
+	ErrStaleNonce = errors.New("sip: stale nonce")
+	// ErrUnknownUser is reported when a digest user name is not configured.
+	ErrUnknownUser = errors.New("sip: unknown user")
+)

@@ -1,0 +1,313 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// inviteFailsafe answers 500 to an INVITE the consumer never answered, so a
+// bug cannot pin a transaction forever.
+const inviteFailsafe = 30 * time.Minute
+
+// Party is one end of a call as SIP shows it.
+type Party struct {
+	// User is the user part of the URI: an extension or a number.
+	User string
+	// DisplayName is the quoted name, "" when absent.
+	DisplayName string
+	// URI is the whole address, e.g. "sip:1001@127.0.0.1".
+	URI string
+}
+
+// InboundCall is an INVITE Ringdesk received: the UAS side of a dialog.
+// Answer, Progress and Reject are safe to call from any goroutine.
+type InboundCall struct {
+	// CallID is the SIP Call-ID of this leg.
+	CallID string
+	// From is the calling party as the phone presented it.
+	From Party
+	// To is the To header's party.
+	To Party
+	// Dialed is the user part of the Request-URI: the number dialed.
+	Dialed string
+	// AuthUser is the extension that authenticated with digest.
+	AuthUser string
+	// Source is where the INVITE came from; Transport how ("UDP", "TCP", "TLS").
+	Source    netip.AddrPort
+	Transport string
+	// UserAgent is the caller's User-Agent header.
+	UserAgent string
+	// SDP is the offer, empty for a late offer.
+	SDP []byte
+
+	d   *dialog
+	req *sip.Request
+	tx  sip.ServerTransaction
+
+	mu        sync.Mutex
+	final     bool
+	finalSent chan struct{}
+	cancelled chan struct{}
+}
+
+// SetEventHandler sets where the call's events go. Events that happened
+// before (a CANCEL racing the handler) are delivered at once, in order.
+func (c *InboundCall) SetEventHandler(h EventHandler) { c.d.events.set(h) }
+
+// Progress sends a provisional response: 180 Ringing, or 183 Session
+// Progress with an SDP answer for early media.
+func (c *InboundCall) Progress(code int, sdp []byte) error {
+	if code <= 100 || code >= 200 {
+		return fmt.Errorf("progress with code %d", code)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.final {
+		return ErrFinalResponseSent
+	}
+	res := c.response(code, sdp)
+	if err := c.tx.Respond(res); err != nil {
+		return fmt.Errorf("send %d: %w", code, err)
+	}
+	return nil
+}
+
+// Answer sends 200 OK with sdp (an answer, or an offer when the INVITE had
+// none) and confirms the dialog when the ACK arrives (AckReceived) or gives
+// up after 64*T1 (AckTimedOut).
+func (c *InboundCall) Answer(sdp []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.final {
+		return ErrFinalResponseSent
+	}
+	select {
+	case <-c.cancelled:
+		return fmt.Errorf("answer: %w", sip.ErrTransactionCanceled)
+	default:
+	}
+	res := c.response(200, sdp)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	p, err := c.d.respond2xx(c.tx, res)
+	if err != nil {
+		return err
+	}
+	c.final = true
+	close(c.finalSent)
+	d := c.d
+	d.s.wg.Go(func() {
+		body, ok := d.awaitAck(p)
+		if ok {
+			d.events.emit(AckReceived{SDP: body})
+		} else {
+			d.events.emit(AckTimedOut{})
+		}
+	})
+	return nil
+}
+
+// Reject ends the INVITE with a final response of 300 or more. reason, when
+// not empty, goes into a Reason header (RFC 3326), e.g. `Q.850;cause=17`.
+func (c *InboundCall) Reject(code int, reason string) error {
+	if code < 300 {
+		return fmt.Errorf("reject with code %d", code)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.final {
+		return ErrFinalResponseSent
+	}
+	res := c.response(code, nil)
+	if reason != "" {
+		res.AppendHeader(sip.NewHeader("Reason", reason))
+	}
+	if code == 503 {
+		res.AppendHeader(sip.NewHeader("Retry-After", "5"))
+	}
+	c.final = true
+	close(c.finalSent)
+	c.d.end()
+	if err := c.tx.Respond(res); err != nil {
+		return fmt.Errorf("send %d: %w", code, err)
+	}
+	return nil
+}
+
+// Hangup sends BYE on an answered call. reason goes into a Reason header.
+func (c *InboundCall) Hangup(ctx context.Context, reason string) error {
+	c.mu.Lock()
+	answered := c.final && !c.d.isEnded()
+	c.mu.Unlock()
+	if !answered {
+		return ErrDialogEnded
+	}
+	return c.d.bye(ctx, reason)
+}
+
+// SendInfo sends INFO inside the answered dialog.
+func (c *InboundCall) SendInfo(ctx context.Context, contentType string, body []byte) error {
+	return c.d.sendInfo(ctx, contentType, body)
+}
+
+// Ended reports whether the dialog is over.
+func (c *InboundCall) Ended() bool { return c.d.isEnded() }
+
+// response builds a response to the INVITE with our To tag, Contact and
+// Server header, and the SDP body if any.
+func (c *InboundCall) response(code int, sdp []byte) *sip.Response {
+	res := sip.NewResponseFromRequest(c.req, code, reasonPhrase(code), sdp)
+	if code < 300 {
+		ct := c.d.contact
+		res.AppendHeader(&ct)
+	}
+	if len(sdp) > 0 {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	c.d.s.decorate(res)
+	return res
+}
+
+// handleInvite takes a new INVITE, or routes a re-INVITE to its dialog.
+func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if _, ok := req.To().Params.Get("tag"); ok {
+		s.handleInDialog(req, tx)
+		return
+	}
+	if unsupported := unsupportedRequire(req); unsupported != "" {
+		s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", unsupported))
+		return
+	}
+	if req.Contact() == nil {
+		s.respond(tx, req, 400, "Bad Request", sip.NewHeader("Warning", warning(s.cfg.UserAgent, "missing Contact")))
+		return
+	}
+	if !isSDP(req) {
+		s.respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+		return
+	}
+	s.mu.Lock()
+	h, closed := s.handler, s.closed
+	s.mu.Unlock()
+	if h == nil || closed {
+		s.respond(tx, req, 503, "Service Unavailable")
+		return
+	}
+	user, ok := s.authorize(req, tx, "Proxy-Authorization", 407)
+	if !ok {
+		return
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		s.respond(tx, req, 400, "Bad Request")
+		return
+	}
+
+	// Our To tag goes into the request itself, so every response built from
+	// it, including the 487 the transaction layer sends on CANCEL, carries it.
+	tag := newTag()
+	req.To().Params.Add("tag", tag)
+	s.respond(tx, req, 100, "Trying")
+
+	fromTag, _ := req.From().Params.Get("tag")
+	callID := req.CallID().Value()
+	transport := strings.ToUpper(req.Transport())
+	d := s.newDialog(dialogID{callID: callID, local: tag, remote: fromTag},
+		s.log.With("sip_call_id", callID))
+	to := req.To()
+	d.localHdr = sip.FromHeader{DisplayName: to.DisplayName, Address: *to.Address.Clone(), Params: to.Params.Clone()}
+	from := req.From()
+	d.remoteHdr = sip.ToHeader{DisplayName: from.DisplayName, Address: *from.Address.Clone(), Params: from.Params.Clone()}
+	d.remoteTarget = *req.Contact().Address.Clone()
+	for _, rr := range req.GetHeaders("Record-Route") {
+		d.routeSet = append(d.routeSet, rr.Value())
+	}
+	d.remoteCSeq = req.CSeq().SeqNo
+	d.localCSeq = randomCSeq()
+	d.dest = src.String()
+	d.transport = transport
+	d.contact = s.contactFor(req.Recipient.User, transport)
+	s.dialogs.add(d)
+
+	call := &InboundCall{
+		CallID:    callID,
+		From:      partyOf(from.DisplayName, from.Address),
+		To:        partyOf(to.DisplayName, to.Address),
+		Dialed:    req.Recipient.User,
+		AuthUser:  user,
+		Source:    src,
+		Transport: transport,
+		SDP:       req.Body(),
+		d:         d,
+		req:       req,
+		tx:        tx,
+		finalSent: make(chan struct{}),
+		cancelled: make(chan struct{}),
+	}
+	if ua := req.GetHeader("User-Agent"); ua != nil {
+		call.UserAgent = ua.Value()
+	}
+	var cancelOnce sync.Once
+	onCancel := func(*sip.Request) {
+		cancelOnce.Do(func() {
+			call.mu.Lock()
+			call.final = true
+			call.mu.Unlock()
+			close(call.cancelled)
+			d.end()
+			d.events.emit(Cancelled{})
+		})
+	}
+	if !tx.OnCancel(onCancel) {
+		onCancel(nil) // cancelled before we could listen
+	}
+
+	h.HandleInvite(call)
+
+	// sipgo terminates the transaction when this handler returns, so wait
+	// for the final response (or CANCEL) first.
+	failsafe := time.NewTimer(inviteFailsafe)
+	defer failsafe.Stop()
+	select {
+	case <-call.finalSent:
+	case <-call.cancelled:
+	case <-tx.Done():
+	case <-s.done:
+		_ = call.Reject(503, "")
+	case <-failsafe.C:
+		d.log.Error("invite never answered by the call handler")
+		_ = call.Reject(500, "")
+	}
+}
+
+func partyOf(display string, u sip.Uri) Party {
+	return Party{User: u.User, DisplayName: display, URI: (&sip.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}).String()}
+}
+
+// newTag returns a random tag (RFC 3261 §19.3: at least 32 bits of randomness).
+func newTag() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newCallID returns a random Call-ID for a leg Ringdesk originates.
+func newCallID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// randomCSeq picks the first CSeq of a dialog (RFC 3261 §8.1.1.5: below 2**31).
+func randomCSeq() uint32 {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return uint32(b[0])<<8 | uint32(b[1]) | 1
+}
