@@ -317,6 +317,9 @@ func (c *Call) progress(leg *Leg, ev sip.ProgressReceived) {
 		c.sw.observe(LegRinging{base: c.base(), Leg: leg.snapshot(), EarlyMedia: early})
 	}
 	if early {
+		if c.early != nil && c.early != leg {
+			c.early.rtp.SetPeer(nil) // one early-media source at a time
+		}
 		c.early = leg
 		media.Bridge(c.caller.rtp, leg.rtp)
 		if !c.sentEarly {

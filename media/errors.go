@@ -5,6 +5,4 @@ import "errors"
 var (
 	// ErrNoPorts is returned when every RTP port of the range is taken.
 	ErrNoPorts = errors.New("media: no free rtp port")
-	// ErrClosed is returned by operations on a closed session.
-	ErrClosed = errors.New("media: session closed")
 )

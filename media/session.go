@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,12 +41,37 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.PublicAddress.IsUnspecified() {
+		// c=0.0.0.0 in SDP means hold (RFC 3264 §8.4): advertise the
+		// address of the interface that routes outwards instead.
+		ip, err := outboundAddr()
+		if err != nil {
+			return nil, fmt.Errorf("rtp address %s: no public_address and %w", cfg.Address, err)
+		}
+		cfg.PublicAddress = ip
+	}
 	pool, err := NewPortPool(cfg.PortMin, cfg.PortMax, cfg.Quarantine)
 	if err != nil {
 		return nil, err
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Engine{cfg: cfg, pool: pool, log: log}, nil
 }
+
+// outboundAddr guesses the address of the interface that routes outwards.
+func outboundAddr() (netip.Addr, error) {
+	c, err := net.Dial("udp", "192.0.2.1:9") // TEST-NET-1: nothing is sent
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("cannot find an interface address: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+// PublicAddress is the address advertised in SDP.
+func (e *Engine) PublicAddress() netip.Addr { return e.cfg.PublicAddress }
 
 // Pool returns the engine's port pool.
 func (e *Engine) Pool() *PortPool { return e.pool }
@@ -195,11 +221,13 @@ type outStream struct {
 	mu       sync.Mutex
 	started  bool
 	ssrc     uint32
-	seq      uint16 // last sent
-	ts       uint32 // last sent
-	lastSent int64  // unix nanos
+	seq      uint16 // highest sequence number sent
+	ts       uint32 // highest timestamp sent
+	tsAt     int64  // unix nanos when ts last advanced
+	sent     bool   // something was sent since the stream started
 	src      *Session
 	srcSSRC  uint32
+	firstSeq uint16 // first sequence number of the current source's mapping
 	seqDelta uint16
 	tsDelta  uint32
 	hdr      rtp.Header
@@ -207,6 +235,9 @@ type outStream struct {
 }
 
 func newSession(conn PacketConn, port int, log *slog.Logger) *Session {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	s := &Session{conn: conn, port: port, log: log}
 	s.out.ssrc = randUint32()
 	s.params.Store(compile(Params{}))
@@ -243,8 +274,12 @@ func (s *Session) SetParams(p Params) {
 	}
 }
 
-// Params returns the current parameters.
-func (s *Session) Params() Params { return s.params.Load().Params }
+// Params returns a copy of the current parameters.
+func (s *Session) Params() Params {
+	p := s.params.Load().Params
+	p.Recv = slices.Clone(p.Recv)
+	return p
+}
 
 // SetPeer forwards what this session receives to dst; nil drops it.
 func (s *Session) SetPeer(dst *Session) { s.peer.Store(dst) }
@@ -331,8 +366,16 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 		s.rxDropped.Add(1) // oversized, or not RTP version 2 (STUN, garbage)
 		return
 	}
-	if pt := b[1] & 0x7f; pt >= 72 && pt <= 76 {
+	if pt := b[1] & 0x7f; pt >= 64 && pt <= 95 {
 		s.rxDropped.Add(1) // RTCP multiplexed on the RTP port (RFC 5761 §4)
+		return
+	}
+	// Classify before anything else: a packet of a payload type the peer did
+	// not negotiate neither latches nor keeps the media watchdog quiet.
+	p := s.params.Load()
+	kind := p.kind[b[1]&0x7f]
+	if kind == kindUnknown {
+		s.rxDropped.Add(1)
 		return
 	}
 	if err := pkt.Unmarshal(b); err != nil {
@@ -347,12 +390,6 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	s.rxPackets.Add(1)
 	s.rxBytes.Add(uint64(len(b)))
 	s.lastRx.Store(now)
-	p := s.params.Load()
-	kind := p.kind[pkt.PayloadType]
-	if kind == kindUnknown {
-		s.rxDropped.Add(1)
-		return
-	}
 	if dst := s.peer.Load(); dst != nil {
 		dst.forward(s, pkt, kind, now)
 	}
@@ -414,12 +451,14 @@ func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 	o.mu.Lock()
 	if !o.started || o.src != src || o.srcSSRC != in.SSRC {
 		// A new source feeds the stream: continue our numbering after what
-		// was last sent, advancing the clock by the time that passed.
+		// was last sent, advancing the clock by the wall time since our
+		// timestamp last moved (after an RFC 4733 event that is the event's
+		// start, which its packets all carry: RFC 4733 §2.5.1.3).
 		var seq uint16
 		var ts uint32
 		if o.started {
 			seq = o.seq + 1
-			elapsed := uint32(max((now-o.lastSent)/125_000, 160)) //nolint:gosec // 8 kHz samples
+			elapsed := uint32(max((now-o.tsAt)/125_000, 160)) //nolint:gosec // 8 kHz samples
 			ts = o.ts + elapsed
 		} else {
 			seq = uint16(randUint32()) //nolint:gosec // random start (RFC 3550 §5.1)
@@ -428,19 +467,28 @@ func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 		}
 		o.seqDelta = seq - in.SequenceNumber
 		o.tsDelta = ts - in.Timestamp
+		o.firstSeq = seq
 		o.src = src
 		o.srcSSRC = in.SSRC
 		in.Marker = true
 	}
 	seq := in.SequenceNumber + o.seqDelta
 	ts := in.Timestamp + o.tsDelta
-	if int16(seq-o.seq) > 0 || o.lastSent == 0 { //nolint:gosec // serial number arithmetic (RFC 1982)
+	if int16(seq-o.firstSeq) < 0 { //nolint:gosec // serial number arithmetic (RFC 1982)
+		// A packet of the new source that arrives late maps before its
+		// first one, onto numbers the previous source already used.
+		o.mu.Unlock()
+		s.txDropped.Add(1)
+		return
+	}
+	if !o.sent || int16(seq-o.seq) > 0 { //nolint:gosec // serial number arithmetic
 		o.seq = seq
 	}
-	if int32(ts-o.ts) > 0 || o.lastSent == 0 { //nolint:gosec // serial number arithmetic
+	if !o.sent || int32(ts-o.ts) > 0 { //nolint:gosec // serial number arithmetic
 		o.ts = ts
+		o.tsAt = now
 	}
-	o.lastSent = now
+	o.sent = true
 	h := &o.hdr
 	h.Version = 2
 	h.Padding = false

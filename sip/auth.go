@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 )
 
@@ -96,11 +97,25 @@ func hashHex(h hash.Hash, parts ...string) string {
 }
 
 // challenges returns one challenge header value per configured algorithm, in
-// the configured order (RFC 8760 §2.4: most preferred first).
-func (a *authenticator) challenges(stale bool) []string {
+// the configured order (RFC 8760 §2.4: most preferred first). For a known
+// user, only the algorithms it has credentials for are offered, so a phone
+// that prefers SHA-256 does not fail for a user stored with an MD5 HA1 only.
+func (a *authenticator) challenges(stale bool, user string) []string {
 	nonce := a.newNonce()
-	out := make([]string, 0, len(a.algs))
-	for _, alg := range a.algs {
+	algs := a.algs
+	if u, ok := a.users[user]; ok {
+		algs = make([]string, 0, len(a.algs))
+		for _, alg := range a.algs {
+			if _, has := u.ha1[alg]; has {
+				algs = append(algs, alg)
+			}
+		}
+		if len(algs) == 0 {
+			algs = a.algs
+		}
+	}
+	out := make([]string, 0, len(algs))
+	for _, alg := range algs {
 		c := digest.Challenge{
 			Realm:     a.realm,
 			Nonce:     nonce,
@@ -144,20 +159,24 @@ func (a *authenticator) nonceFresh(nonce string) bool {
 }
 
 // verify checks an Authorization or Proxy-Authorization header value for a
-// request with the given method and returns the authenticated user name.
-// ErrStaleNonce means the user's response was right but the nonce is old or
-// reused: the client may retry without asking its user (stale=true).
-func (a *authenticator) verify(header, method string) (string, error) {
+// request with the given method and Request-URI and returns the
+// authenticated user name. ErrStaleNonce means the user's response was right
+// but the nonce is old or reused: the client may retry without asking its
+// user (stale=true).
+func (a *authenticator) verify(header, method string, requestURI *sip.Uri) (string, error) {
 	cred, err := digest.ParseCredentials(header)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadCredentials, err)
+	}
+	if cred.Realm != a.realm {
+		return cred.Username, fmt.Errorf("%w: realm %q", ErrOtherRealm, cred.Realm)
 	}
 	user, ok := a.users[cred.Username]
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownUser, cred.Username)
 	}
-	if cred.Realm != a.realm {
-		return cred.Username, fmt.Errorf("%w: realm %q", ErrBadCredentials, cred.Realm)
+	if err := checkDigestURI(cred.URI, requestURI); err != nil {
+		return cred.Username, err
 	}
 	alg := strings.ToUpper(cred.Algorithm)
 	if alg == "" {
@@ -170,16 +189,15 @@ func (a *authenticator) verify(header, method string) (string, error) {
 	if !ok {
 		return cred.Username, fmt.Errorf("%w: no %s credentials for %q", ErrBadCredentials, alg, cred.Username)
 	}
-	if cred.QOP != "" && cred.QOP != "auth" {
-		return cred.Username, fmt.Errorf("%w: qop %q", ErrBadCredentials, cred.QOP)
+	// Every challenge offers qop=auth (RFC 7616 §3.3 makes it mandatory
+	// for clients), and only its nonce count protects against replay.
+	if cred.QOP != "auth" {
+		return cred.Username, fmt.Errorf("%w: qop %q, want auth", ErrBadCredentials, cred.QOP)
 	}
-	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: alg}
-	if cred.QOP != "" {
-		chal.QOP = []string{cred.QOP}
-		if cred.Nc <= 0 || cred.Cnonce == "" {
-			return cred.Username, fmt.Errorf("%w: qop=auth without nc or cnonce", ErrBadCredentials)
-		}
+	if cred.Nc <= 0 || cred.Cnonce == "" {
+		return cred.Username, fmt.Errorf("%w: qop=auth without nc or cnonce", ErrBadCredentials)
 	}
+	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: alg, QOP: []string{cred.QOP}}
 	want, err := digest.Digest(chal, digest.Options{
 		Method:   method,
 		URI:      cred.URI,
@@ -197,10 +215,28 @@ func (a *authenticator) verify(header, method string) (string, error) {
 	if !a.nonceFresh(cred.Nonce) {
 		return cred.Username, ErrStaleNonce
 	}
-	if cred.QOP != "" && !a.countNonce(cred.Nonce, cred.Nc) {
+	if !a.countNonce(cred.Nonce, cred.Nc) {
 		return cred.Username, fmt.Errorf("%w: nonce count %d reused", ErrStaleNonce, cred.Nc)
 	}
 	return cred.Username, nil
+}
+
+// checkDigestURI binds credentials to their destination (RFC 2617
+// §3.2.2.5): when the digest uri names a user, it must be the Request-URI's
+// user. A uri without a user part (SIPp sends sip:HOST:PORT) names no
+// destination and is accepted; the nonce count already stops replays.
+func checkDigestURI(digestURI string, requestURI *sip.Uri) error {
+	if requestURI == nil {
+		return nil
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(digestURI, &u); err != nil {
+		return fmt.Errorf("%w: uri %q: %w", ErrBadCredentials, digestURI, err)
+	}
+	if u.User != "" && u.User != requestURI.User {
+		return fmt.Errorf("%w: uri %q, request to %q", ErrURIMismatch, digestURI, requestURI.User)
+	}
+	return nil
 }
 
 func (a *authenticator) offers(alg string) bool {

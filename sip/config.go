@@ -3,9 +3,14 @@ package sip
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
+
+// The yaml tags of the Config types document the field names; the file
+// format itself (ringdesk.yaml) belongs to package configs, which composes
+// these values.
 
 // Defaults used when a Config field is zero.
 const (
@@ -62,7 +67,8 @@ type User struct {
 	// Password is the SIP password. Either Password or HA1 is required.
 	Password string `yaml:"password"`
 	// HA1 is hex(MD5(name:realm:password)), for admins who do not want to store
-	// the password. With only HA1, MD5 is the only digest algorithm offered.
+	// the password. A user with only HA1 can answer MD5 challenges only, so MD5
+	// must be among DigestAlgorithms.
 	HA1 string `yaml:"ha1"`
 	// HA1SHA256 is hex(SHA-256(name:realm:password)), optional.
 	HA1SHA256 string `yaml:"ha1_sha256"`
@@ -134,7 +140,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sip: no listen address")
 	}
 	hasTLS := false
+	streams := make(map[netip.AddrPort]string)
 	for _, l := range c.Listen {
+		if l.Network != "udp" && l.Addr.Port() != 0 {
+			if other, ok := streams[l.Addr]; ok {
+				return fmt.Errorf("sip: listen %s and %s://%s share a TCP port", l, other, l.Addr)
+			}
+			streams[l.Addr] = l.Network
+		}
 		switch l.Network {
 		case "udp", "tcp":
 		case "tls":
@@ -174,6 +187,10 @@ func (c Config) Validate() error {
 		seen[u.Name] = true
 		if u.Password == "" && u.HA1 == "" && u.HA1SHA256 == "" {
 			return fmt.Errorf("sip: user %q has neither password nor ha1", u.Name)
+		}
+		if u.Password == "" && !(u.HA1 != "" && slices.Contains(c.DigestAlgorithms, AlgorithmMD5) ||
+			u.HA1SHA256 != "" && slices.Contains(c.DigestAlgorithms, AlgorithmSHA256)) {
+			return fmt.Errorf("sip: user %q has no hash for any offered digest algorithm", u.Name)
 		}
 	}
 	return nil

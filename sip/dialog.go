@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -103,26 +104,44 @@ type dialog struct {
 	transport    string
 	contact      sip.ContactHeader
 	ended        bool
-	offerPending bool              // a re-INVITE/UPDATE from the peer awaits our answer
-	ack          *pendingAck       // our 2xx awaiting its ACK
-	acked        map[uint32][]byte // ACKs seen, by CSeq, for late-offer answers
-	done         chan struct{}     // closed when the dialog ends
+	offerPending bool          // a re-INVITE/UPDATE from the peer awaits our answer
+	ack          *pendingAck   // our 2xx awaiting its ACK
+	done         chan struct{} // closed when the dialog ends
+	// earlyBye, set on inbound dialogs, handles a BYE that arrives before
+	// the INVITE was answered; it reports false once it was answered.
+	earlyBye func() bool
 }
 
 // pendingAck retransmits a 2xx over UDP until its ACK arrives (RFC 3261 §13.3.1.4).
 type pendingAck struct {
 	cseq  uint32
 	res   *sip.Response
-	acked chan []byte // receives the ACK body once
+	acked chan []byte   // receives the ACK body once
+	done  chan struct{} // closed when the wait is over, however it ended
+}
+
+// ackOutcome is how waiting for an ACK ended.
+type ackOutcome int
+
+const (
+	ackReceived ackOutcome = iota
+	ackTimedOut
+	ackDialogEnded
+)
+
+// pendingAck returns the 2xx awaiting its ACK, nil if none.
+func (d *dialog) pendingAck() *pendingAck {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ack
 }
 
 func (s *Server) newDialog(id dialogID, log *slog.Logger) *dialog {
 	return &dialog{
-		s:     s,
-		id:    id,
-		log:   log,
-		done:  make(chan struct{}),
-		acked: make(map[uint32][]byte),
+		s:    s,
+		id:   id,
+		log:  log,
+		done: make(chan struct{}),
 	}
 }
 
@@ -375,6 +394,12 @@ func (d *dialog) handleRequest(req *sip.Request, tx sip.ServerTransaction) {
 	switch req.Method {
 	case sip.BYE:
 		s.respond(tx, req, 200, "OK")
+		d.mu.Lock()
+		early := d.earlyBye
+		d.mu.Unlock()
+		if early != nil && early() {
+			return // a BYE before the answer: the INVITE got 487 (RFC 3261 §15.1.2)
+		}
 		if d.end() {
 			reason := ""
 			if h := req.GetHeader("Reason"); h != nil {
@@ -403,10 +428,22 @@ func (d *dialog) handleRequest(req *sip.Request, tx sip.ServerTransaction) {
 func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	s := d.s
 	d.mu.Lock()
+	if p := d.ack; p != nil && req.Method == sip.INVITE && req.CSeq().SeqNo > p.cseq {
+		// A new INVITE means the peer got our 2xx: its ACK is late or
+		// lost, or sipgo handles the two on different goroutines.
+		d.ack = nil
+		select {
+		case p.acked <- nil:
+		default:
+		}
+	}
 	if d.offerPending || d.ack != nil {
 		d.mu.Unlock()
-		// RFC 3261 §14.2: a second offer while one is in progress.
-		s.respond(tx, req, 491, "Request Pending", sip.NewHeader("Retry-After", "1"))
+		// RFC 3261 §14.2 and RFC 3311 §5.2: an offer before we answered
+		// the previous one gets 500 with a random Retry-After of 0-10 s
+		// (491 is for glare, when our own offer is pending).
+		s.respond(tx, req, 500, "Server Internal Error",
+			sip.NewHeader("Retry-After", strconv.Itoa(int(randomCSeq()%11))))
 		return
 	}
 	d.offerPending = true
@@ -414,11 +451,17 @@ func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		d.remoteTarget = *c.Address.Clone() // target refresh (§12.2.2)
 	}
 	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.offerPending = false
-		d.mu.Unlock()
-	}()
+	// The offer is pending until its final response is about to be sent
+	// (respond2xx then tracks a 2xx until its ACK).
+	var pendingOnce sync.Once
+	notPending := func() {
+		pendingOnce.Do(func() {
+			d.mu.Lock()
+			d.offerPending = false
+			d.mu.Unlock()
+		})
+	}
+	defer notPending()
 
 	if !isSDP(req) {
 		s.respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
@@ -450,6 +493,9 @@ func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	case <-tx.Done():
 		return
 	}
+	// The offer stops being pending before its answer goes out: a peer
+	// may send the next one as soon as it has the answer.
+	notPending()
 	if a.code < 200 || a.code >= 300 {
 		s.respond(tx, req, a.code, reasonPhrase(a.code))
 		return
@@ -474,8 +520,11 @@ func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		d.log.Debug("re-INVITE respond failed", "error", err)
 		return
 	}
-	body, ok := d.awaitAck(p)
-	if !ok {
+	body, outcome := d.awaitAck(p)
+	switch outcome {
+	case ackDialogEnded:
+		return
+	case ackTimedOut:
 		d.log.Warn("no ACK for re-INVITE 2xx")
 		d.events.emit(AckTimedOut{})
 		return
@@ -488,12 +537,13 @@ func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 
 // respond2xx sends a 2xx to an INVITE and registers it as awaiting its ACK.
 func (d *dialog) respond2xx(tx sip.ServerTransaction, res *sip.Response) (*pendingAck, error) {
-	p := &pendingAck{cseq: res.CSeq().SeqNo, res: res, acked: make(chan []byte, 1)}
+	p := &pendingAck{cseq: res.CSeq().SeqNo, res: res, acked: make(chan []byte, 1), done: make(chan struct{})}
 	d.mu.Lock()
 	d.ack = p
 	d.mu.Unlock()
 	if err := tx.Respond(res); err != nil {
 		d.clearAck(p)
+		close(p.done)
 		return nil, fmt.Errorf("send %d: %w", res.StatusCode, err)
 	}
 	return p, nil
@@ -508,9 +558,11 @@ func (d *dialog) clearAck(p *pendingAck) {
 }
 
 // awaitAck retransmits a 2xx over UDP at T1, 2T1, ... T2 until its ACK arrives
-// or 64*T1 passes (RFC 3261 §13.3.1.4). It returns the ACK's body and whether
-// it came.
-func (d *dialog) awaitAck(p *pendingAck) ([]byte, bool) {
+// or 64*T1 passes (RFC 3261 §13.3.1.4), and returns the ACK's body and how the
+// wait ended. A dialog that ends meanwhile (a BYE can overtake its ACK, as
+// sipgo handles each message on its own goroutine) ends the wait quietly.
+func (d *dialog) awaitAck(p *pendingAck) ([]byte, ackOutcome) {
+	defer close(p.done)
 	reliable := sip.IsReliable(p.res.Transport())
 	interval := sip.T1
 	retransmit := time.NewTimer(interval)
@@ -523,7 +575,7 @@ func (d *dialog) awaitAck(p *pendingAck) ([]byte, bool) {
 	for {
 		select {
 		case body := <-p.acked:
-			return body, true
+			return body, ackReceived
 		case <-retransmit.C:
 			if err := d.s.ua.TransportLayer().WriteMsg(p.res); err != nil {
 				d.log.Debug("2xx retransmit failed", "error", err)
@@ -532,10 +584,13 @@ func (d *dialog) awaitAck(p *pendingAck) ([]byte, bool) {
 			retransmit.Reset(interval)
 		case <-giveUp.C:
 			d.clearAck(p)
-			return nil, false
+			return nil, ackTimedOut
+		case <-d.done:
+			d.clearAck(p)
+			return nil, ackDialogEnded
 		case <-d.s.done:
 			d.clearAck(p)
-			return nil, false
+			return nil, ackDialogEnded
 		}
 	}
 }
@@ -638,6 +693,8 @@ func reasonPhrase(code int) string {
 		return "Temporarily Unavailable"
 	case 481:
 		return "Call/Transaction Does Not Exist"
+	case 483:
+		return "Too Many Hops"
 	case 486:
 		return "Busy Here"
 	case 487:
@@ -652,6 +709,8 @@ func reasonPhrase(code int) string {
 		return "Not Implemented"
 	case 503:
 		return "Service Unavailable"
+	case 505:
+		return "Version Not Supported"
 	case 600:
 		return "Busy Everywhere"
 	case 603:

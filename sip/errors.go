@@ -18,4 +18,11 @@ var (
 	ErrStaleNonce = errors.New("sip: stale nonce")
 	// ErrUnknownUser is reported when a digest user name is not configured.
 	ErrUnknownUser = errors.New("sip: unknown user")
+	// ErrOtherRealm is reported for credentials of another realm, meant for
+	// another hop; they are skipped.
+	ErrOtherRealm = errors.New("sip: credentials for another realm")
+	// ErrURIMismatch is reported when the digest uri names another user
+	// than the Request-URI: credentials made for one destination cannot
+	// place a call to another.
+	ErrURIMismatch = errors.New("sip: digest uri does not match the request")
 )

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -52,10 +53,15 @@ type InboundCall struct {
 	req *sip.Request
 	tx  sip.ServerTransaction
 
-	mu        sync.Mutex
-	final     bool
-	finalSent chan struct{}
-	cancelled chan struct{}
+	// sendMu orders the responses to the INVITE. It is held across
+	// tx.Respond, so sipgo's CANCEL callback must never take it: that
+	// callback runs under the transaction's lock (see onCancel).
+	sendMu     sync.Mutex
+	final      atomic.Bool // a final response went out, or the INVITE ended
+	finalSent  chan struct{}
+	finalOnce  sync.Once
+	cancelled  chan struct{}
+	cancelOnce sync.Once
 }
 
 // SetEventHandler sets where the call's events go. Events that happened
@@ -68,9 +74,9 @@ func (c *InboundCall) Progress(code int, sdp []byte) error {
 	if code <= 100 || code >= 200 {
 		return fmt.Errorf("progress with code %d", code)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.final {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.final.Load() || c.d.isEnded() || isClosed(c.cancelled) {
 		return ErrFinalResponseSent
 	}
 	res := c.response(code, sdp)
@@ -84,30 +90,32 @@ func (c *InboundCall) Progress(code int, sdp []byte) error {
 // none) and confirms the dialog when the ACK arrives (AckReceived) or gives
 // up after 64*T1 (AckTimedOut).
 func (c *InboundCall) Answer(sdp []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.final {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.final.Load() {
 		return ErrFinalResponseSent
 	}
-	select {
-	case <-c.cancelled:
-		return fmt.Errorf("answer: %w", sip.ErrTransactionCanceled)
-	default:
+	if c.d.isEnded() {
+		return ErrDialogEnded
 	}
+	if isClosed(c.cancelled) {
+		return fmt.Errorf("answer: %w", sip.ErrTransactionCanceled)
+	}
+	c.final.Store(true)
 	res := c.response(200, sdp)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	p, err := c.d.respond2xx(c.tx, res)
 	if err != nil {
 		return err
 	}
-	c.final = true
-	close(c.finalSent)
+	c.finalOnce.Do(func() { close(c.finalSent) })
 	d := c.d
-	d.s.wg.Go(func() {
-		body, ok := d.awaitAck(p)
-		if ok {
+	d.s.goBackground(func() {
+		body, outcome := d.awaitAck(p)
+		switch outcome {
+		case ackReceived:
 			d.events.emit(AckReceived{SDP: body})
-		} else {
+		case ackTimedOut:
 			d.events.emit(AckTimedOut{})
 		}
 	})
@@ -120,9 +128,9 @@ func (c *InboundCall) Reject(code int, reason string) error {
 	if code < 300 {
 		return fmt.Errorf("reject with code %d", code)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.final {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.final.Swap(true) {
 		return ErrFinalResponseSent
 	}
 	res := c.response(code, nil)
@@ -132,8 +140,7 @@ func (c *InboundCall) Reject(code int, reason string) error {
 	if code == 503 {
 		res.AppendHeader(sip.NewHeader("Retry-After", "5"))
 	}
-	c.final = true
-	close(c.finalSent)
+	c.finalOnce.Do(func() { close(c.finalSent) })
 	c.d.end()
 	if err := c.tx.Respond(res); err != nil {
 		return fmt.Errorf("send %d: %w", code, err)
@@ -141,13 +148,54 @@ func (c *InboundCall) Reject(code int, reason string) error {
 	return nil
 }
 
+// onCancel runs inside sipgo's transaction lock when a CANCEL matches the
+// INVITE: it only signals; handleInvite's goroutine does the rest.
+func (c *InboundCall) onCancel(*sip.Request) {
+	c.cancelOnce.Do(func() { close(c.cancelled) })
+}
+
+// cancelledNow ends the call after a CANCEL (the transaction layer answered
+// 487) or a BYE in the early dialog, and tells the handler.
+func (c *InboundCall) cancelledNow() {
+	c.final.Store(true)
+	c.finalOnce.Do(func() { close(c.finalSent) })
+	if c.d.end() {
+		c.d.events.emit(Cancelled{})
+	}
+}
+
+// earlyBye handles a BYE received before the INVITE was answered (RFC 3261
+// §15.1.2): the INVITE gets 487 and the call counts as cancelled. It
+// reports false when the call was already answered.
+func (c *InboundCall) earlyBye() bool {
+	c.sendMu.Lock()
+	if c.final.Swap(true) {
+		c.sendMu.Unlock()
+		return false
+	}
+	res := c.response(487, nil)
+	c.finalOnce.Do(func() { close(c.finalSent) })
+	if err := c.tx.Respond(res); err != nil {
+		c.d.log.Debug("487 after early BYE failed", "error", err)
+	}
+	c.sendMu.Unlock()
+	c.cancelledNow()
+	return true
+}
+
 // Hangup sends BYE on an answered call. reason goes into a Reason header.
+// When the 2xx still awaits its ACK, it waits for it first: the callee must
+// not send BYE before (RFC 3261 §15).
 func (c *InboundCall) Hangup(ctx context.Context, reason string) error {
-	c.mu.Lock()
-	answered := c.final && !c.d.isEnded()
-	c.mu.Unlock()
-	if !answered {
+	if !c.final.Load() || c.d.isEnded() {
 		return ErrDialogEnded
+	}
+	if p := c.d.pendingAck(); p != nil {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return c.d.bye(ctx, reason)
 }
@@ -200,7 +248,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable")
 		return
 	}
-	user, ok := s.authorize(req, tx, "Proxy-Authorization", 407)
+	user, ok := s.authorize(req, tx, "Proxy-Authorization", 407, req.From().Address.User)
 	if !ok {
 		return
 	}
@@ -210,11 +258,12 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 
-	// Our To tag goes into the request itself, so every response built from
-	// it, including the 487 the transaction layer sends on CANCEL, carries it.
+	// 100 Trying at once, without a tag (RFC 3261 §8.2.6.2). Then our To
+	// tag goes into the request itself, so every response built from it,
+	// including the 487 the transaction layer sends on CANCEL, carries it.
+	s.respond(tx, req, 100, "Trying")
 	tag := newTag()
 	req.To().Params.Add("tag", tag)
-	s.respond(tx, req, 100, "Trying")
 
 	fromTag, _ := req.From().Params.Get("tag")
 	callID := req.CallID().Value()
@@ -234,7 +283,6 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	d.dest = src.String()
 	d.transport = transport
 	d.contact = s.contactFor(req.Recipient.User, transport)
-	s.dialogs.add(d)
 
 	call := &InboundCall{
 		CallID:    callID,
@@ -254,19 +302,10 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if ua := req.GetHeader("User-Agent"); ua != nil {
 		call.UserAgent = ua.Value()
 	}
-	var cancelOnce sync.Once
-	onCancel := func(*sip.Request) {
-		cancelOnce.Do(func() {
-			call.mu.Lock()
-			call.final = true
-			call.mu.Unlock()
-			close(call.cancelled)
-			d.end()
-			d.events.emit(Cancelled{})
-		})
-	}
-	if !tx.OnCancel(onCancel) {
-		onCancel(nil) // cancelled before we could listen
+	d.earlyBye = call.earlyBye
+	s.dialogs.add(d)
+	if !tx.OnCancel(call.onCancel) {
+		call.onCancel(nil) // cancelled before we could listen
 	}
 
 	h.HandleInvite(call)
@@ -285,10 +324,26 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		d.log.Error("invite never answered by the call handler")
 		_ = call.Reject(500, "")
 	}
+	select {
+	case <-call.cancelled:
+		// The CANCEL won over any final response we attempted: the
+		// transaction layer sent 487.
+		call.cancelledNow()
+	default:
+	}
 }
 
 func partyOf(display string, u sip.Uri) Party {
 	return Party{User: u.User, DisplayName: display, URI: (&sip.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}).String()}
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // newTag returns a random tag (RFC 3261 §19.3: at least 32 bits of randomness).

@@ -115,7 +115,10 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 		return nil, fmt.Errorf("invite %s: %w", r.Target.Contact, err)
 	}
 	c.tx = tx
-	s.wg.Go(c.run)
+	if !s.goBackground(c.run) {
+		tx.Terminate()
+		return nil, ErrClosed
+	}
 	return c, nil
 }
 
@@ -160,7 +163,7 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 		}
 		c.mu.Unlock()
 		if sendCancel {
-			c.s.wg.Go(c.sendCancel)
+			c.s.goBackground(c.sendCancel)
 			return false
 		}
 		if res.StatusCode == 100 {
@@ -180,13 +183,17 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 		c.mu.Unlock()
 		if err := c.establish(res); err != nil {
 			d.log.Warn("bad 2xx to invite", "error", err)
-			d.end()
+			c.s.goBackground(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+				defer cancel()
+				_ = d.bye(ctx, "")
+			})
 			d.events.emit(Rejected{Code: 502, Reason: "Bad Gateway", Err: err})
 			return true
 		}
 		if cancelled {
 			// The 2xx crossed our CANCEL (RFC 3261 §9.1): take it and hang up.
-			c.s.wg.Go(func() {
+			c.s.goBackground(func() {
 				ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
 				defer cancel()
 				_ = d.bye(ctx, "")
@@ -221,17 +228,13 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 // and sends the ACK (RFC 3261 §12.1.2, §13.2.2.4).
 func (c *OutboundCall) establish(res *sip.Response) error {
 	d := c.d
-	tag, ok := res.To().Params.Get("tag")
-	if !ok || tag == "" {
-		return errors.New("2xx without To tag")
-	}
-	if res.Contact() == nil {
-		return errors.New("2xx without Contact")
-	}
+	tag, _ := res.To().Params.Get("tag")
 	d.mu.Lock()
 	d.id.remote = tag
 	d.remoteHdr = sip.ToHeader{DisplayName: res.To().DisplayName, Address: *res.To().Address.Clone(), Params: res.To().Params.Clone()}
-	d.remoteTarget = *res.Contact().Address.Clone()
+	if ct := res.Contact(); ct != nil {
+		d.remoteTarget = *ct.Address.Clone()
+	} // else keep the INVITE's target: lenient to a 2xx without Contact
 	d.routeSet = nil
 	rrs := res.GetHeaders("Record-Route")
 	for i := len(rrs) - 1; i >= 0; i-- {
@@ -245,11 +248,13 @@ func (c *OutboundCall) establish(res *sip.Response) error {
 		}
 		if t, _ := r.To().Params.Get("tag"); t != tag {
 			// A second fork answered: take its 2xx and hang it up.
-			c.s.wg.Go(func() { c.s.ackAndBye(r) })
+			c.s.goBackground(func() { c.s.ackAndBye(r) })
 			return
 		}
 		d.retransmitAck(r)
 	})
+	// Every 2xx is acknowledged, even one we then refuse, or the callee
+	// retransmits it for 32 s (RFC 3261 §13.2.2.4).
 	ack, err := d.newAck(res.CSeq().SeqNo)
 	if err != nil {
 		return err
@@ -257,13 +262,17 @@ func (c *OutboundCall) establish(res *sip.Response) error {
 	if err := c.s.client.WriteRequest(ack, prebuilt); err != nil {
 		return fmt.Errorf("send ack: %w", err)
 	}
+	if tag == "" {
+		return errors.New("2xx without To tag")
+	}
 	return nil
 }
 
-// Cancel stops ringing: CANCEL once a provisional response has arrived (RFC
-// 3261 §9.1), or, when the callee has not responded at all, the INVITE is
-// abandoned locally. A 2xx that crosses the CANCEL is acknowledged and hung
-// up. The leg reports Rejected (487) either way.
+// Cancel stops ringing: CANCEL now if a provisional response has arrived,
+// else as soon as one does (RFC 3261 §9.1: a CANCEL may not precede it). A
+// callee that never responds at all ends with Timer B (Rejected 408); a 2xx
+// that crosses the CANCEL is acknowledged and hung up. The leg reports
+// Rejected (487) once the callee confirms.
 //
 // reason, when not empty, goes into a Reason header (RFC 3326), e.g.
 // `SIP;cause=200;text="Call completed elsewhere"`.
@@ -281,15 +290,8 @@ func (c *OutboundCall) Cancel(reason string) {
 	}
 	c.mu.Unlock()
 	if send {
-		c.s.wg.Go(c.sendCancel)
-		return
+		c.s.goBackground(c.sendCancel)
 	}
-	c.mu.Lock()
-	c.final = true
-	c.mu.Unlock()
-	c.tx.Terminate()
-	c.d.end()
-	c.d.events.emit(Rejected{Code: 487, Reason: "Request Terminated"})
 }
 
 // sendCancel sends CANCEL for the INVITE (RFC 3261 §9.1): same Request-URI,

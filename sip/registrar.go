@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func (r *registrar) handle(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", unsupported))
 		return
 	}
-	user, ok := s.authorize(req, tx, "Authorization", 401)
+	user, ok := s.authorize(req, tx, "Authorization", 401, req.To().Address.User)
 	if !ok {
 		return
 	}
@@ -151,8 +152,8 @@ func (r *registrar) apply(req *sip.Request, aor string) ([]Binding, *regError) {
 	now := s.now()
 	headerExpires := -1
 	if h := req.GetHeader("Expires"); h != nil {
-		v, err := strconv.Atoi(strings.TrimSpace(h.Value()))
-		if err != nil || v < 0 {
+		v, err := parseExpires(h.Value())
+		if err != nil {
 			return nil, &regError{code: 400, reason: "Bad Request", hdrs: []sip.Header{sip.NewHeader("Warning", warning(cfg.UserAgent, "bad Expires"))}}
 		}
 		headerExpires = v
@@ -201,8 +202,8 @@ func (r *registrar) apply(req *sip.Request, aor string) ([]Binding, *regError) {
 		}
 		expires := headerExpires
 		if v, ok := ch.Params.Get("expires"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil || n < 0 {
+			n, err := parseExpires(v)
+			if err != nil {
 				return nil, &regError{code: 400, reason: "Bad Request", hdrs: []sip.Header{sip.NewHeader("Warning", warning(cfg.UserAgent, "bad expires parameter"))}}
 			}
 			expires = n
@@ -284,6 +285,29 @@ func (r *registrar) apply(req *sip.Request, aor string) ([]Binding, *regError) {
 	return next, nil
 }
 
+// maxExpiresValue bounds parsed expiry values, far above any MaxExpires, so
+// converting seconds to a time.Duration cannot overflow.
+const maxExpiresValue = 1 << 31
+
+// parseExpires reads a delta-seconds value (RFC 3261 §25.1); values beyond
+// 2**31 are clamped, as §20.19 asks of overlong ones.
+func parseExpires(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, errors.New("empty expires")
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("expires %q is not a number of seconds", v)
+		}
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > maxExpiresValue {
+		return maxExpiresValue, nil //nolint:nilerr // out of range means "very long"
+	}
+	return int(n), nil
+}
+
 // live returns the bindings of bs that have not expired at now.
 func (r *registrar) live(bs []Binding, now time.Time) []Binding {
 	out := make([]Binding, 0, len(bs))
@@ -299,31 +323,43 @@ func (r *registrar) live(bs []Binding, now time.Time) []Binding {
 // ("Authorization" or "Proxy-Authorization") and answers the request itself
 // when they are missing or wrong: challengeCode (401 or 407) with fresh
 // challenges, stale=true when only the nonce was old, 403 when the response
-// is wrong (a wrong password should not make the phone retry forever).
-func (s *Server) authorize(req *sip.Request, tx sip.ServerTransaction, hdr string, challengeCode int) (string, bool) {
+// is wrong (a wrong password should not make the phone retry forever), 400
+// when the credentials were made for another destination. user is who the
+// request claims to be (the AOR of a REGISTER, the From of an INVITE): the
+// challenge offers only the algorithms that user has credentials for.
+func (s *Server) authorize(req *sip.Request, tx sip.ServerTransaction, hdr string, challengeCode int, user string) (string, bool) {
 	chalHdr, reason := "WWW-Authenticate", "Unauthorized"
 	if challengeCode == 407 {
 		chalHdr, reason = "Proxy-Authenticate", "Proxy Authentication Required"
 	}
 	var lastErr error
 	for _, h := range req.GetHeaders(hdr) {
-		user, err := s.auth.verify(h.Value(), string(req.Method))
-		if err == nil {
-			return user, true
-		}
-		lastErr = err
-		if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrUnknownUser) {
+		authUser, err := s.auth.verify(h.Value(), string(req.Method), &req.Recipient)
+		switch {
+		case err == nil:
+			return authUser, true
+		case errors.Is(err, ErrOtherRealm):
+			continue // credentials for another hop (RFC 3261 §22.3)
+		case errors.Is(err, ErrURIMismatch):
 			if s.badLog.allow() {
-				s.log.Warn("sip authentication failed", "method", req.Method, "user", user,
+				s.log.Warn("sip credentials for another destination", "method", req.Method, "user", authUser,
+					"source", req.Source(), "error", err)
+			}
+			s.respond(tx, req, 400, "Bad Request", sip.NewHeader("Warning", warning(s.cfg.UserAgent, "digest uri does not match the Request-URI")))
+			return "", false
+		case errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrUnknownUser):
+			if s.badLog.allow() {
+				s.log.Warn("sip authentication failed", "method", req.Method, "user", authUser,
 					"source", req.Source(), "error", err)
 			}
 			s.respond(tx, req, 403, "Forbidden")
 			return "", false
 		}
+		lastErr = err
 	}
 	stale := errors.Is(lastErr, ErrStaleNonce)
 	res := sip.NewResponseFromRequest(req, challengeCode, reason, nil)
-	for _, c := range s.auth.challenges(stale) {
+	for _, c := range s.auth.challenges(stale, user) {
 		res.AppendHeader(sip.NewHeader(chalHdr, c))
 	}
 	s.decorate(res)

@@ -71,7 +71,7 @@ type Server struct {
 	serving   bool
 	closed    bool
 	done      chan struct{}
-	wg        sync.WaitGroup // dialog and transaction goroutines
+	wg        sync.WaitGroup // dialog and transaction goroutines: see goBackground
 }
 
 // listener is one bound socket and what Ringdesk advertises for it.
@@ -175,7 +175,6 @@ func NewServer(cfg Config, store BindingStore, log *slog.Logger, opts ...Option)
 	s.srv.OnOptions(s.guard(s.handleOptions))
 	s.srv.OnCancel(s.guard(s.handleStrayCancel))
 	s.srv.OnSubscribe(s.guard(s.handleSubscribe))
-	s.srv.OnPublish(s.guard(s.handleSubscribe))
 	s.srv.OnNoRoute(s.guard(s.handleNoRoute))
 	return s, nil
 }
@@ -305,6 +304,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	s.mu.Unlock()
 
 	if err := s.reg.load(ctx); err != nil {
+		s.close()
 		return err
 	}
 	errc := make(chan error, len(listeners))
@@ -358,6 +358,22 @@ func (s *Server) close() {
 	_ = s.ua.Close()
 }
 
+// goBackground runs f on a goroutine that close waits for. Once the server
+// is closed it runs nothing: close may already be waiting.
+func (s *Server) goBackground(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
 func (s *Server) sweepLoop(ctx context.Context) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -393,12 +409,17 @@ func (s *Server) guard(h func(*sip.Request, sip.ServerTransaction)) sipgo.Reques
 				s.respond(tx, req, 500, "Server Internal Error")
 			}
 		}()
-		if msg := missingHeaders(req); msg != "" {
+		if code, msg := checkRequest(req); code != 0 {
 			if s.badLog.allow() {
-				s.log.Warn("sip request rejected", "method", req.Method, "source", req.Source(), "reason", msg)
+				s.log.Warn("sip request rejected", "method", req.Method, "source", req.Source(), "code", code, "reason", msg)
 			}
 			if !req.IsAck() {
-				s.respond(tx, req, 400, "Bad Request", sip.NewHeader("Warning", warning(s.cfg.UserAgent, msg)))
+				res := sip.NewResponseFromRequest(req, code, reasonPhrase(code), nil)
+				res.SipVersion = "SIP/2.0"
+				s.decorate(res, sip.NewHeader("Warning", warning(s.cfg.UserAgent, msg)))
+				if err := tx.Respond(res); err != nil {
+					s.log.Debug("sip respond failed", "code", code, "error", err)
+				}
 			}
 			return
 		}
@@ -406,29 +427,39 @@ func (s *Server) guard(h func(*sip.Request, sip.ServerTransaction)) sipgo.Reques
 	}
 }
 
-// missingHeaders checks the headers RFC 3261 §8.1.1 requires of every request.
-func missingHeaders(req *sip.Request) string {
+// checkRequest checks what every handler relies on: the SIP version (505),
+// the headers RFC 3261 §8.1.1 requires (400), no control characters in them
+// (400), and Max-Forwards (483, §16.3). It returns 0 when all is well.
+func checkRequest(req *sip.Request) (int, string) {
+	if req.SipVersion != "SIP/2.0" {
+		return 505, "only SIP/2.0 is supported"
+	}
 	switch {
 	case req.CallID() == nil || req.CallID().Value() == "":
-		return "missing Call-ID"
+		return 400, "missing Call-ID"
 	case req.From() == nil:
-		return "missing From"
+		return 400, "missing From"
 	case req.To() == nil:
-		return "missing To"
+		return 400, "missing To"
 	case req.CSeq() == nil:
-		return "missing CSeq"
+		return 400, "missing CSeq"
 	case req.Via() == nil:
-		return "missing Via"
+		return 400, "missing Via"
 	case req.CSeq().MethodName != req.Method && !(req.IsAck() && req.CSeq().MethodName == sip.INVITE):
-		return "CSeq method does not match the request method"
+		return 400, "CSeq method does not match the request method"
+	}
+	for _, v := range []string{req.CallID().Value(), req.From().Value(), req.To().Value(), req.Recipient.String()} {
+		if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return 400, "control character in a header"
+		}
 	}
 	if _, ok := req.From().Params.Get("tag"); !ok && !req.IsAck() {
-		return "From has no tag"
+		return 400, "From has no tag"
 	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 && req.Method != sip.OPTIONS {
-		return "Max-Forwards is zero"
+		return 483, "Max-Forwards is zero"
 	}
-	return ""
+	return 0, ""
 }
 
 func warning(agent, text string) string {
@@ -503,7 +534,7 @@ func (s *Server) handleStrayResponse(res *sip.Response) {
 		d.retransmitAck(res)
 		return
 	}
-	s.wg.Go(func() { s.ackAndBye(res) })
+	s.goBackground(func() { s.ackAndBye(res) })
 }
 
 // readFilter sees every UDP datagram and TCP read before sipgo parses it. For

@@ -138,10 +138,23 @@ func (o logObserver) Observe(e calls.Event) {
 		l.Info("call resumed", "by", string(ev.By), "held_for", ev.HeldFor.Round(time.Millisecond))
 	case calls.CallEnded:
 		r := ev.Record
-		l.Info("call ended", "cause", r.Cause.String(), "status", r.Status, "hung_up_by", r.HungUpBy.String(),
+		attrs := []any{"cause", r.Cause.String(), "status", r.Status, "hung_up_by", r.HungUpBy.String(),
 			"caller", r.Caller.Extension, "dialed", r.Dialed, "answered_by", string(r.AnsweredBy),
 			"ring", r.RingDuration.Round(time.Millisecond), "talk", r.TalkDuration.Round(time.Millisecond),
-			"held", r.HoldDuration.Round(time.Millisecond), "legs", len(r.Legs))
+			"held", r.HoldDuration.Round(time.Millisecond), "legs", len(r.Legs)}
+		for _, leg := range r.Legs {
+			// RTP counters of the connected legs: what each phone sent
+			// (rx) and was sent (tx), for load tests and debugging.
+			switch {
+			case leg.Direction == calls.Inbound:
+				attrs = append(attrs, slog.Group("caller_rtp", "codec", leg.Codec,
+					"rx_packets", leg.RxPackets, "tx_packets", leg.TxPackets))
+			case leg.ID == r.AnsweredBy:
+				attrs = append(attrs, slog.Group("callee_rtp", "codec", leg.Codec,
+					"rx_packets", leg.RxPackets, "tx_packets", leg.TxPackets))
+			}
+		}
+		l.Info("call ended", attrs...)
 	}
 }
 

@@ -127,6 +127,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ringdesk:", err)
 		return 2
 	}
+	// sipgo logs a few things through its package default logger instead of
+	// the one it is given: let those reach our handler too.
+	slog.SetDefault(log)
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		printConfigError(stderr, err)

@@ -3,9 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -50,6 +58,8 @@ type pbxOptions struct {
 	RTP string
 	// Extra YAML under sip:.
 	SIP string
+	// TLS adds a tls:// listener with a throwaway self-signed certificate.
+	TLS bool
 }
 
 const testAgents = `
@@ -76,8 +86,14 @@ func startPBX(t testing.TB, o pbxOptions) *testPBX {
 	if o.RTPPorts == "" {
 		o.RTPPorts = "31000-31999"
 	}
+	listen := fmt.Sprintf(`"udp://127.0.0.1:%[1]d", "tcp://127.0.0.1:%[1]d"`, o.SIPPort)
+	if o.TLS {
+		cert, key := selfSigned(t, o.DataDir)
+		listen += `, "tls://127.0.0.1:0"`
+		o.SIP += fmt.Sprintf("\ntls:\n  cert: %s\n  key: %s\n", cert, key)
+	}
 	yaml := fmt.Sprintf(`sip:
-  listen: ["udp://127.0.0.1:%[1]d", "tcp://127.0.0.1:%[1]d"]
+  listen: [%[1]s]
   realm: ringdesk
 %[2]s
 rtp:
@@ -88,7 +104,7 @@ rtp:
 calls:
 %[5]s
 data_dir: %[6]s
-%[7]s`, o.SIPPort, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, testAgents)
+%[7]s`, listen, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, testAgents)
 	cfg, err := configs.Parse("test.yaml", []byte(yaml), o.DataDir)
 	if err != nil {
 		t.Fatalf("test config: %v\n%s", err, yaml)
@@ -110,6 +126,40 @@ data_dir: %[6]s
 		}
 	})
 	return p
+}
+
+// selfSigned writes a throwaway certificate and key for 127.0.0.1 into dir.
+func selfSigned(t testing.TB, dir string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPath, keyPath
 }
 
 func indent(s string) string {

@@ -1,0 +1,573 @@
+#!/usr/bin/env bash
+# bench/load.sh: SIPp through Ringdesk on loopback (see bench/README.md).
+#
+#   1. highest call rate (CPS) with zero failed calls: a ramp of rates, short
+#      calls (407 digest challenge, SDP, no RTP), a fresh SIPp pair per step;
+#   2. most concurrent calls with RTP both ways (20 ms G.711, 50 pps per
+#      direction, SIPp rtp_stream) at < 0.1% packet loss, counted with
+#      Ringdesk's own per-call RTP counters.
+#
+# Usage: bench/load.sh [--quick] [--keep]
+#   --quick   two small steps of each part, about a minute (smoke check)
+#   --keep    keep the work directory (logs, SIPp CSVs) even when all went well
+# Environment (defaults in brackets):
+#   RINGDESK      Ringdesk binary [./bin/ringdesk; built into the work dir if missing]
+#   STEPS_CPS     call rates of part 1 ["100 200 400 800 1200 1600 2000 2500 3000"]
+#   STEP_SECS     seconds of calls per CPS step: calls = rate x STEP_SECS [10]
+#   MAX_CALLS     cap on the calls of one CPS step [10000]
+#   CPS_HOLD_MS   call length in part 1 [1000]
+#   STEPS_CONC    concurrent calls of part 2 ["250 500 1000 1500 2000 2500 3000"]
+#   HOLD          seconds every call of a part-2 step is up at once [20]
+#   RAMP_CPS      call rate used to set up part-2 calls [calls/4, within 200-500]
+#   MAX_LOSS_PCT  part-2 pass mark [0.1]
+#   CPU_SAT_PCT   part 2 stops once Ringdesk uses this share of the CPU the
+#                 generator leaves it [90]
+#   NOISY_PCT     other processes on this shared machine count as noise above
+#                 this % of one core: each step first waits (at most QUIET_WAIT
+#                 s [60]) for them to drop below it, and a failing step is run
+#                 once more if they went above it meanwhile (0: neither) [30]
+#   NETNS         1: run in a private network namespace (needs root; default
+#                 when root), 0: share the host's loopback (free ports are picked)
+#   WORK          work directory [mktemp -d /tmp/ringdesk-load.XXXXXX]
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+QUICK=0 KEEP=${KEEP:-0}
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 ;;
+	--keep) KEEP=1 ;;
+	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "load.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
+	esac
+done
+
+if ((QUICK)); then
+	: "${STEPS_CPS:=50 200}" "${STEP_SECS:=5}" "${STEPS_CONC:=100 250}" "${HOLD:=8}"
+fi
+: "${STEPS_CPS:=100 200 400 800 1200 1600 2000 2500 3000}"
+: "${STEP_SECS:=10}" "${MAX_CALLS:=10000}" "${CPS_HOLD_MS:=1000}"
+: "${STEPS_CONC:=250 500 1000 1500 2000 2500 3000}"
+: "${HOLD:=20}" "${RAMP_CPS:=}" "${MAX_LOSS_PCT:=0.1}" "${CPU_SAT_PCT:=90}" "${NOISY_PCT:=30}" "${QUIET_WAIT:=60}"
+: "${RINGDESK:=$ROOT/bin/ringdesk}"
+export STEPS_CPS STEP_SECS MAX_CALLS CPS_HOLD_MS STEPS_CONC HOLD RAMP_CPS MAX_LOSS_PCT CPU_SAT_PCT NOISY_PCT QUIET_WAIT KEEP QUICK
+
+die() { echo "load.sh: $*" >&2; exit 1; }
+command -v sipp >/dev/null || die "sipp not found: run 'make peers' (or test/peers/install.sh)"
+[[ $(sipp -v 2>&1) == *RTPSTREAM* ]] || die "this sipp lacks RTPSTREAM (need SIPp >= 3.6 built with it; Debian's sip-tester is)"
+
+# ---------------------------------------------------------------------------
+# Outside the namespace: build if needed, then re-enter in a private network
+# namespace, so that no other test shares our ports or our UDP counters.
+if [[ -z ${RD_LOAD_INNER:-} ]]; then
+	: "${WORK:=$(mktemp -d /tmp/ringdesk-load.XXXXXX)}"
+	mkdir -p "$WORK" || die "cannot create $WORK"
+	export WORK
+	if [[ ! -x $RINGDESK ]]; then
+		echo "load.sh: $RINGDESK missing, building it into $WORK/ringdesk"
+		(cd "$ROOT" && go build -o "$WORK/ringdesk" ./cmd/ringdesk) || die "go build failed"
+		RINGDESK=$WORK/ringdesk
+	fi
+	RINGDESK=$(cd "$(dirname "$RINGDESK")" && pwd)/$(basename "$RINGDESK")
+	export RINGDESK RD_LOAD_INNER=1
+	if [[ ${NETNS:-auto} != 0 ]] && [[ $(id -u) == 0 ]] && unshare -n true 2>/dev/null; then
+		export NETNS=1
+		exec unshare -n -- "$0" "$@"
+	fi
+	[[ ${NETNS:-auto} == 1 ]] && die "NETNS=1 needs root and unshare -n"
+	export NETNS=0
+	exec "$0" "$@"
+fi
+
+# ---------------------------------------------------------------------------
+# Inside: helpers.
+if ((NETNS)); then ip link set lo up || die "cannot bring lo up in the namespace"; fi
+cd "$WORK" || die "no work dir"
+HZ=$(getconf CLK_TCK)
+NPROC=$(nproc)
+CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+now() { date +%s.%N; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a-b}'; }
+later() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.3f", a+b}'; } # now + SECONDS
+past() { awk -v a="$(now)" -v b="$1" 'BEGIN{exit !(a > b)}'; }       # now is after T
+# ticks PID: CPU time (user+system) in clock ticks; empty once gone.
+ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	s=${s##*) }
+	set -- $s
+	echo $((${12} + ${13}))
+}
+# busy_ticks: CPU time of the whole machine (all cores) spent outside idle
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+mb() { awk -v k="$1" 'BEGIN{printf "%.0f", k/1024}'; }
+# pct TICKS SECONDS: % of one core
+pct() { awk -v t="$1" -v s="$2" -v hz="$HZ" 'BEGIN{ if (s <= 0 || t <= 0) print 0; else printf "%.0f", 100*t/hz/s }'; }
+nsock() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+# udp_snmp: "InErrors RcvbufErrors SndbufErrors InDatagrams" (this network namespace)
+udp_snmp() { awk '/^Udp:/{ if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["InErrors"], $c["RcvbufErrors"], $c["SndbufErrors"], $c["InDatagrams"] }' /proc/net/snmp; }
+# sock_drops PID: kernel receive drops summed over the process's open UDP sockets
+sock_drops() {
+	find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -d 'socket:[]' |
+		awk 'NR==FNR{ino[$1]=1; next} FNR>1 && ($10 in ino){d+=$13} END{print d+0}' - /proc/net/udp
+}
+free_udp_port() { # an unused UDP port (outside a namespace only)
+	local p
+	for _ in $(seq 200); do
+		p=$((10000 + RANDOM % 9000))
+		ss -Huan "sport = :$p" | grep -q . || ss -Huan "sport = :$((p + 2))" | grep -q . || { echo $p; return; }
+	done
+	die "no free UDP port"
+}
+# csv_last FILE COLUMN: a column of the last row of a SIPp -trace_stat CSV (0 if none)
+csv_last() { [[ -s $1 ]] && awk -F';' -v col="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==col) c=i} END{ print (c && $c != "") ? $c : 0 }' "$1" || echo 0; }
+rt_ms() { awk -v t="$1" 'BEGIN{ n = split(t, a, ":"); if (n < 4) { print "?"; exit } printf "%.1f", (a[1]*3600 + a[2]*60 + a[3])*1000 + a[4]/1000 }'; }
+# sipp_stall: the longest SIPp main-loop stall (ms) its watchdog reported in this step
+sipp_stall() { cat ./*errors.log 2>/dev/null | grep -o 'has been tripped ([0-9]*)' | tr -dc '0-9\n' | sort -n | tail -1; }
+
+# run_sipp NAME ARGS...: start SIPp in the background in the current step dir.
+# $SIPP_PID and NAME.pid get its PID; NAME.done gets "exit-code user-ticks
+# system-ticks" when it ends (the wrapper subshell reaps it, so its whole CPU
+# time shows in the wrapper's cutime/cstime).
+run_sipp() {
+	local name=$1; shift
+	rm -f "$name.pid" "$name.done"
+	(
+		sipp "$@" >/dev/null 2>"$name.stderr" &
+		echo $! >"$name.pid"
+		wait $!
+		rc=$?
+		read -r s </proc/$BASHPID/stat; s=${s##*) }; set -- $s
+		echo "$rc ${14} ${15}" >"$name.done"
+	) </dev/null >/dev/null 2>&1 &
+	for _ in $(seq 100); do [[ -s $name.pid ]] && break; sleep 0.02; done
+	SIPP_PID=$(cat "$name.pid")
+	PIDS_TO_STOP+=("$SIPP_PID")
+}
+sipp_done() { [[ -s $1.done ]]; }
+sipp_ticks() { awk '{print $2+$3}' "$1.done" 2>/dev/null || echo 0; }
+stop_pid() { # stop_pid PID: SIGINT (SIPp writes its stats), then SIGKILL
+	local p=$1
+	kill -0 "$p" 2>/dev/null || return 0
+	kill -INT "$p" 2>/dev/null
+	for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+}
+# wait_sipp NAME SECONDS: wait for it to end; stop it after SECONDS
+wait_sipp() {
+	local end=$((SECONDS + $2)) p
+	p=$(cat "$1.pid")
+	while ! sipp_done "$1"; do
+		if ((SECONDS > end)); then
+			stop_pid "$p"
+			for _ in $(seq 30); do sipp_done "$1" && break; sleep 0.1; done
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+PIDS_TO_STOP=()
+RDPID=
+cleanup() {
+	local p
+	for p in "${PIDS_TO_STOP[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	if [[ -n $RDPID ]] && kill -0 "$RDPID" 2>/dev/null; then
+		kill -TERM "$RDPID"; sleep 0.3; kill -TERM "$RDPID" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------
+# Ringdesk: config, start, register the callee (1002 = the SIPp UAS address).
+if ((NETNS)); then
+	RD_PORT=5060 UAS_PORT=5070 UAC_PORT=5080 UAS_MP=16000 UAC_MP=17000
+else
+	RD_PORT=$(free_udp_port) UAS_PORT=$(free_udp_port) UAC_PORT=$(free_udp_port)
+	UAS_MP=$(free_udp_port) UAC_MP=$(free_udp_port)
+fi
+RTP_PORTS=${RTP_PORTS:-20000-59999}
+cat >ringdesk.yaml <<EOF
+# written by bench/load.sh
+sip:
+  listen: ["udp://127.0.0.1:$RD_PORT"]
+  realm: ringdesk
+rtp:
+  address: 127.0.0.1
+  ports: $RTP_PORTS
+  media_timeout: 5m
+calls:
+  shutdown_grace: 10s
+data_dir: ./ringdesk-data
+agents:
+  - id: alice
+    extension: "1001"
+    sip_password: alice-1001
+  - id: bob
+    extension: "1002"
+    sip_password: bob-1002
+EOF
+# start_ringdesk NAME: a fresh Ringdesk (log NAME.log, its own data dir), with
+# 1002 registered at the SIPp UAS address. Sets RDPID RDLOG RD_SOCK0 RD_RSS0.
+start_ringdesk() {
+	RDLOG=$WORK/$1.log
+	sed "s|data_dir: .*|data_dir: ./$1-data|" ringdesk.yaml >"$1.yaml"
+	"$RINGDESK" -config "$1.yaml" -log-format json >"$1.out" 2>"$RDLOG" &
+	RDPID=$!
+	for _ in $(seq 100); do grep -q 'SIP:' "$1.out" 2>/dev/null && break; kill -0 $RDPID 2>/dev/null || break; sleep 0.05; done
+	grep -q 'SIP:' "$1.out" || { cat "$1.out" "$RDLOG" >&2; die "Ringdesk did not start"; }
+	timeout 15 sipp "127.0.0.1:$RD_PORT" -sf "$ROOT/test/peers/sipp/register.xml" -i 127.0.0.1 -p "$UAS_PORT" \
+		-mp "$UAS_MP" -s 1002 -au 1002 -ap bob-1002 -key expires 3600 -m 1 -nostdin -timeout 10s >/dev/null 2>&1 ||
+		die "REGISTER of 1002 failed"
+	sleep 0.5
+	RD_SOCK0=$(nsock $RDPID)
+	RD_RSS0=$(rss_kb $RDPID)
+	CALLS_PLACED=0
+}
+# stop_ringdesk NAME: SIGTERM (no call should be left, so it ends at once),
+# then check that every call placed was started and ended; prints a summary line.
+stop_ringdesk() {
+	local rss_end thr total rc
+	rss_end=$(rss_kb $RDPID); thr=$(awk '/^Threads:/{print $2}' /proc/$RDPID/status)
+	kill -TERM $RDPID
+	for _ in $(seq 150); do kill -0 $RDPID 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $RDPID 2>/dev/null; then
+		note_problem "$1: Ringdesk still running 15 s after SIGTERM (calls left over?): second SIGTERM"
+		kill -TERM $RDPID
+	fi
+	wait $RDPID 2>/dev/null
+	rc=$?
+	RDPID=
+	total=$(calls_summary <"$RDLOG")
+	((rc != 0)) && note_problem "$1: Ringdesk exited with status $rc"
+	(($(kv "$total" started) != CALLS_PLACED)) && note_problem "$1: SIPp placed $CALLS_PLACED calls, Ringdesk logged $(kv "$total" started) 'call started'"
+	(($(kv "$total" open) != 0)) && note_problem "$1: Ringdesk logged $(kv "$total" started) 'call started' but $(kv "$total" ended) 'call ended'"
+	RD_SUMMARY+=("$(printf '%-6s %6d calls placed, %d ended (%s); %d WARN, %d ERROR log lines; RSS %s MB idle, %s MB after the last step (%s threads)' \
+		"$1:" "$CALLS_PLACED" "$(kv "$total" ended)" "$(kv "$total" causes)" "$(kv "$total" warn)" "$(kv "$total" err)" \
+		"$(mb "$RD_RSS0")" "$(mb "${rss_end:-0}")" "$thr")")
+	while read -r l; do RD_SUMMARY+=("         log: $l"); done < <(grep '^problem=' <<<"$total" | sed 's/^problem=//')
+}
+RD_SUMMARY=()
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+T_START=$(now)
+
+# -abortunexp off: a message a scenario does not expect (a late retransmission
+# after a generator stall) is logged and ignored instead of failing the call;
+# step_problems counts them.
+SIPP_COMMON=(-nostdin -buff_size 4194304 -default_behaviors all,-abortunexp -trace_err -max_log_size 2000000 -trace_stat -fd 1)
+
+echo "Ringdesk load test, $(date -u '+%Y-%m-%d %H:%M UTC'), ringdesk $("$RINGDESK" version 2>/dev/null | cut -d' ' -f2)"
+echo "machine:  $NPROC x $CPU_MODEL, load average at start $LOAD_START"
+if ((NETNS)); then
+	echo "network:  private network namespace (its loopback and UDP counters are ours alone)"
+else
+	echo "network:  host loopback, shared with whatever else runs (UDP counters too)"
+fi
+echo "NOTE:     SIPp (the generator, 2 processes) runs on the same $NPROC cores as Ringdesk."
+echo "          CPU % is of one core (the machine has $((NPROC * 100)) %); 'others' is what other"
+echo "          processes on this shared machine used meanwhile."
+echo "work dir: $WORK"
+
+# ---------------------------------------------------------------------------
+# Log parsing. slog JSON lines; durations are in nanoseconds. Only calls that
+# started in the slice count ("own"); calls of an earlier step ending in it
+# are counted apart as leftovers.
+log_slice() { tail -c +"$(($1 + 1))" "$RDLOG"; }
+logsize() { stat -c %s "$RDLOG"; }
+calls_summary() {
+	awk '
+	function num(s, k,   i) { i = index(s, "\"" k "\":"); if (!i) return 0; return substr(s, i + length(k) + 3) + 0 }
+	function str(s, k,   i, r) { i = index(s, "\"" k "\":\""); if (!i) return ""; r = substr(s, i + length(k) + 4); return substr(r, 1, index(r, "\"") - 1) }
+	function grp(s, k,   i, r) { i = index(s, "\"" k "\":{"); if (!i) return ""; r = substr(s, i); return substr(r, 1, index(r, "}")) }
+	function secs(s,   t) { t = substr(str(s, "time"), 12); return substr(t,1,2)*3600 + substr(t,4,2)*60 + substr(t,7) }
+	/"msg":"call started"/ {
+		own[str($0, "call_id")] = 1
+		t = secs($0); if (!started) first = t; if (t < first) t += 86400; last = t; started++
+	}
+	/"msg":"call ended"/ {
+		if (!(str($0, "call_id") in own)) { leftover++; next }
+		ended++
+		c = str($0, "cause") "/" num($0, "status"); causes[c]++
+		if (str($0, "cause") != "normal") abnormal++
+		a = grp($0, "caller_rtp"); b = grp($0, "callee_rtp")
+		arx += num(a, "rx_packets"); atx += num(a, "tx_packets")
+		brx += num(b, "rx_packets"); btx += num(b, "tx_packets")
+	}
+	/"level":"(WARN|ERROR)"/ {
+		lvl = str($0, "level"); m = lvl ": " str($0, "msg"); e = str($0, "error"); if (e != "") m = m " (" e ")"
+		if (!(m in probs)) order[++np] = m
+		probs[m]++
+		if (lvl == "ERROR") nerr++; else nwarn++
+	}
+	END {
+		printf "started=%d ended=%d open=%d leftover=%d abnormal=%d warn=%d err=%d\n", started, ended, started - ended, leftover, abnormal, nwarn, nerr
+		printf "caller_rx=%d caller_tx=%d callee_rx=%d callee_tx=%d\n", arx, atx, brx, btx
+		printf "rate=%.0f\n", (started > 1 && last > first) ? (started - 1) / (last - first) : 0
+		s = ""; for (c in causes) s = s (s == "" ? "" : ",") c "=" causes[c]; printf "causes=%s\n", s
+		for (i = 1; i <= np && i <= 8; i++) printf "problem=%dx %s\n", probs[order[i]], order[i]
+	}'
+}
+kv() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' <<<"$1"; }
+
+# wait_idle SECONDS: until Ringdesk is back to its idle sockets (every call and
+# RTP session closed); 1 on timeout.
+wait_idle() {
+	local end; end=$(later "$1")
+	while (($(nsock $RDPID) > RD_SOCK0)); do
+		past "$end" && return 1
+		sleep 0.2
+	done
+}
+
+# wait_quiet: before a step, wait (at most QUIET_WAIT s) until the other
+# processes of this shared machine use at most NOISY_PCT % of a core.
+wait_quiet() {
+	local t0=$SECONDS b0 b1 r0 r1 o
+	((NOISY_PCT > 0)) || return 0
+	while :; do
+		b0=$(busy_ticks); r0=$(ticks $RDPID); sleep 1; b1=$(busy_ticks); r1=$(ticks $RDPID)
+		o=$(pct $((b1 - b0 - (r1 - r0))) 1)
+		((o <= NOISY_PCT || SECONDS - t0 >= QUIET_WAIT)) && break
+	done
+	((SECONDS - t0 > 1)) && echo "       (waited $((SECONDS - t0)) s for other processes to calm down; now they use ${o}% of a core)"
+	return 0
+}
+
+PROBLEMS=()
+note_problem() { PROBLEMS+=("$*"); echo "         !! $*"; }
+ringdesk_note() { # ringdesk_note SUMMARY: the "ringdesk" column
+	local s=$1 n
+	n="ended=$(kv "$s" ended)"
+	(($(kv "$s" abnormal) > 0)) && n+=" causes=$(kv "$s" causes)"
+	(($(kv "$s" warn) + $(kv "$s" err) > 0)) && n+=" warn=$(kv "$s" warn) err=$(kv "$s" err)"
+	(($(kv "$s" leftover) > 0)) && n+=" (+$(kv "$s" leftover) earlier calls ended)"
+	echo "$n"
+}
+step_problems() { # step_problems LABEL SUMMARY CREATED IDLE_OK
+	grep '^problem=' <<<"$2" | sed 's/^problem=/         ringdesk log: /'
+	(($(kv "$2" started) != $3)) && note_problem "$1: SIPp created $3 calls, Ringdesk logged $(kv "$2" started) 'call started'"
+	(($(kv "$2" open) > 0)) && note_problem "$1: $(kv "$2" open) calls not ended when the step was over"
+	(($4)) || note_problem "$1: Ringdesk still held $(($(nsock $RDPID) - RD_SOCK0)) sockets 20 s after the step"
+	local st; st=$(sipp_stall)
+	[[ -n $st ]] && echo "         SIPp stalled up to $st ms (its watchdog; the generator was starved of CPU)"
+	grep -h -o '[A-Z][a-z]* call on unexpected message[^:]*: while [^,]*, received .[^ ]* [^ ]*' ./*errors.log 2>/dev/null |
+		sed 's/ for Call-[Ii][Dd] [^:]*//' | sort | uniq -c | sort -rn | head -4 | sed 's/^/         sipp: /'
+	grep -h -o 'receive timeout on message [^ ]* [^ ]* [^ ]*' ./*errors.log 2>/dev/null | sort | uniq -c | head -3 | sed 's/^/         sipp: /'
+	return 0
+}
+
+# ---------------------------------------------------------------------------
+# Part 1: call rate ramp.
+# cps_step RATE TRY: runs one step, prints its row; sets C_FAILED, C_STOP, C_OTHERS.
+cps_step() {
+	local R=$1 try=$2 N D T_MAX off e0 r0 e1 r1 d0 d1 rd0 rd1 b0 b1 t0 t1 rss_max=0 r uas uac t_start
+	N=$((R * STEP_SECS)); ((N > MAX_CALLS)) && N=$MAX_CALLS
+	wait_quiet
+	D=$WORK/cps-$R-$try; mkdir -p "$D"; cd "$D" || die "cd $D"
+	T_MAX=$((N / R + CPS_HOLD_MS / 1000 + 40))
+	off=$(logsize); read -r e0 r0 _ _ <<<"$(udp_snmp)"; d0=$(sock_drops $RDPID)
+	rd0=$(ticks $RDPID); b0=$(busy_ticks); t0=$(now); t_start=$SECONDS
+	run_sipp uas -sf "$HERE/sipp/uas_cps.xml" -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MP" \
+		-s 1002 -m "$N" -timeout "${T_MAX}s" -stf uas.csv "${SIPP_COMMON[@]}"
+	uas=$SIPP_PID
+	sleep 0.2
+	run_sipp uac "127.0.0.1:$RD_PORT" -sf "$HERE/sipp/uac_cps.xml" -i 127.0.0.1 -p "$UAC_PORT" \
+		-mi 127.0.0.1 -mp "$UAC_MP" -s 1002 -key caller 1001 -au 1001 -ap alice-1001 \
+		-d "$CPS_HOLD_MS" -r "$R" -l $((R * 4 + 100)) -m "$N" -recv_timeout 15000 -timeout "${T_MAX}s" \
+		-stf uac.csv "${SIPP_COMMON[@]}"
+	uac=$SIPP_PID
+	while ! sipp_done uac; do
+		r=$(rss_kb $RDPID); ((r > rss_max)) && rss_max=$r
+		((SECONDS > t_start + T_MAX + 20)) && { stop_pid "$uac"; sleep 0.5; break; }
+		sleep 0.25
+	done
+	t1=$(now); rd1=$(ticks $RDPID); b1=$(busy_ticks)
+	wait_sipp uas 4
+	local idle_ok=1; wait_idle 20 || idle_ok=0
+	read -r e1 r1 _ _ <<<"$(udp_snmp)"; d1=$(sock_drops $RDPID)
+	local sum created ok f_uac f_uas rt_uac rt_uas rtime failed retrans wall rdcpu scpu others note
+	sum=$(log_slice "$off" | calls_summary)
+	created=$(csv_last uac.csv TotalCallCreated); ok=$(csv_last uac.csv 'SuccessfulCall(C)')
+	f_uac=$(csv_last uac.csv 'FailedCall(C)'); f_uas=$(csv_last uas.csv 'FailedCall(C)')
+	rt_uac=$(csv_last uac.csv 'Retransmissions(C)'); rt_uas=$(csv_last uas.csv 'Retransmissions(C)')
+	rtime=$(rt_ms "$(csv_last uac.csv 'ResponseTime1(C)')")
+	CALLS_PLACED=$((CALLS_PLACED + created))
+	failed=$((f_uac + f_uas + (created > ok + f_uac ? created - ok - f_uac : 0) + N - created))
+	retrans=$((rt_uac + rt_uas))
+	wall=$(fsub "$t1" "$t0")
+	local sticks=$(($(sipp_ticks uac) + $(sipp_ticks uas)))
+	rdcpu=$(pct $((rd1 - rd0)) "$wall")
+	scpu=$(pct "$sticks" "$wall")
+	others=$(pct $((b1 - b0 - (rd1 - rd0) - sticks)) "$wall"); ((others < 0)) && others=0
+	note=$(ringdesk_note "$sum")
+	((d1 > d0)) && note+=" sip_sock_drops=$((d1 - d0))"
+	printf '%6d %6s %6d %6d %6d %7d %7s %7s %7s %8s %6s %7d %8d  %s\n' "$R" "$(kv "$sum" rate)" "$created" "$ok" \
+		"$failed" "$retrans" "$rtime" "$rdcpu" "$(mb "$rss_max")" "$scpu" "$others" $((e1 - e0)) $((r1 - r0)) "$note"
+	echo "$R $try $created $ok $failed $retrans $rtime $rdcpu $rss_max $scpu $others $((e1 - e0)) $((r1 - r0)) $(kv "$sum" rate)" >>"$WORK/cps.dat"
+	step_problems "CPS $R" "$sum" "$created" "$idle_ok"
+	cd "$WORK" || die "cd"
+	C_FAILED=$failed C_OTHERS=$others C_STOP=
+	if ((failed > 0)); then C_STOP="failed calls"
+	elif ((retrans > created / 100 + 10)); then C_STOP="retransmission storm"
+	elif (($(kv "$sum" rate) < R * 8 / 10)); then C_STOP="the generator could not reach the rate"
+	else
+		BEST_CPS=$R
+		BEST_CPS_LINE="$R CPS: $created calls, 0 failed, $retrans retransmissions, response ${rtime} ms; Ringdesk ${rdcpu}% CPU, $(mb "$rss_max") MB RSS; SIPp ${scpu}% CPU; others ${others}%"
+	fi
+}
+
+echo
+echo "== 1. Call rate: ${CPS_HOLD_MS} ms calls (INVITE, 407, INVITE with credentials, 180, 200, ACK, BYE; SDP, no RTP),"
+echo "      $STEP_SECS s of calls per step (at most $MAX_CALLS calls), fresh SIPp processes per step"
+printf '%6s %6s %6s %6s %6s %7s %7s %7s %7s %8s %6s %7s %8s  %s\n' \
+	"cps" "got" "calls" "ok" "failed" "retrans" "resp_ms" "rd_cpu%" "rd_MB" "sipp_cpu%" "others" "udp_err" "rcvbuf" "ringdesk"
+BEST_CPS=0 BEST_CPS_LINE=
+start_ringdesk cps
+for R in $STEPS_CPS; do
+	cps_step "$R" 1
+	if [[ -n $C_STOP ]] && ((NOISY_PCT > 0 && C_OTHERS > NOISY_PCT)); then
+		echo "       (other processes used ${C_OTHERS}% of a core meanwhile: once more)"
+		cps_step "$R" 2
+	fi
+	[[ -n $C_STOP ]] && { echo "  -> stop: $C_STOP"; break; }
+done
+stop_ringdesk cps
+
+# ---------------------------------------------------------------------------
+# Part 2: concurrent calls with RTP both ways.
+# conc_step CALLS TRY: sets M_STOP, M_OTHERS.
+conc_step() {
+	local N=$1 try=$2 RR RAMP F K DMS D T_MAX off e0 r0 e1 r1 t0 uas uac up_deadline tup win
+	if [[ -n $RAMP_CPS ]]; then RR=$RAMP_CPS; else
+		RR=$((N / 4)); ((RR < 200)) && RR=200; ((RR > 500)) && RR=500
+	fi
+	RAMP=$(((N + RR - 1) / RR))
+	F=$((RAMP + HOLD + 3))   # seconds of RTP each leg sends: one pass of the file
+	K=$((F * 50))            # so exactly K packets per direction per call
+	DMS=$((F * 1000 + 1500)) # BYE this long after the ACK: stream over, then 1.5 s quiet
+	wait_quiet
+	D=$WORK/conc-$N-$try; mkdir -p "$D"; cd "$D" || die "cd $D"
+	head -c $((K * 160)) /dev/zero | tr '\0' '\377' >bench-media.ulaw # u-law silence, 160 B per 20 ms
+	T_MAX=$((RAMP + F + 40))
+	off=$(logsize); read -r e0 r0 _ _ <<<"$(udp_snmp)"
+	run_sipp uas -sf "$HERE/sipp/uas_media.xml" -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MP" \
+		-s 1002 -m "$N" -timeout "${T_MAX}s" -stf uas.csv "${SIPP_COMMON[@]}"
+	uas=$SIPP_PID
+	sleep 0.2
+	run_sipp uac "127.0.0.1:$RD_PORT" -sf "$HERE/sipp/uac_media.xml" -i 127.0.0.1 -p "$UAC_PORT" \
+		-mi 127.0.0.1 -mp "$UAC_MP" -s 1002 -key caller 1001 -au 1001 -ap alice-1001 \
+		-d "$DMS" -r "$RR" -l $((N + 10)) -m "$N" -recv_timeout 15000 -timeout "${T_MAX}s" \
+		-stf uac.csv "${SIPP_COMMON[@]}"
+	uac=$SIPP_PID
+	t0=$(now)
+	# wait until all N calls are up: Ringdesk has 2 RTP sockets per call
+	up_deadline=$(later $((2 * RAMP + 10)))
+	while (($(nsock $RDPID) < RD_SOCK0 + 2 * N)); do
+		past "$up_deadline" && break
+		sipp_done uac && break
+		sleep 0.1
+	done
+	tup=$(now)
+	# the first call's stream ends about F s after t0: keep the window inside it
+	win=$(awk -v f="$F" -v e="$(fsub "$tup" "$t0")" -v h="$HOLD" 'BEGIN{w = f - e - 2; if (w > h) w = h; if (w < 1) w = 1; printf "%.1f", w}')
+	sleep 1 # the last calls' streams start
+	local own0 own1 rd0 rd1 u0 u1 s0 s1 b0 b1 w0 w1 held rss_peak srss sdrops
+	own0=$(log_slice "$off" | calls_summary); own0=$(kv "$own0" ended)
+	rd0=$(ticks $RDPID); u0=$(ticks "$uac"); s0=$(ticks "$uas"); b0=$(busy_ticks); w0=$(now)
+	sleep "$(awk -v w="$win" 'BEGIN{print (w > 1.5 ? w - 1 : 0.5)}')"
+	rd1=$(ticks $RDPID); u1=$(ticks "$uac"); s1=$(ticks "$uas"); b1=$(busy_ticks); w1=$(now)
+	held=$((($(nsock $RDPID) - RD_SOCK0) / 2)); ((held > N)) && held=$N
+	rss_peak=$(rss_kb $RDPID); srss=$(($(rss_kb "$uac") + $(rss_kb "$uas")))
+	sdrops=$(sock_drops $RDPID)
+	own1=$(log_slice "$off" | calls_summary); own1=$(kv "$own1" ended)
+	wait_sipp uac $((T_MAX + 20))
+	wait_sipp uas 4
+	local idle_ok=1; wait_idle 20 || idle_ok=0
+	read -r e1 r1 _ _ <<<"$(udp_snmp)"
+	local sum created ok f_uac f_uas failed ended loss inloss pps uspkt rdcpu scpu others kbcall note
+	sum=$(log_slice "$off" | calls_summary)
+	created=$(csv_last uac.csv TotalCallCreated); ok=$(csv_last uac.csv 'SuccessfulCall(C)')
+	f_uac=$(csv_last uac.csv 'FailedCall(C)'); f_uas=$(csv_last uas.csv 'FailedCall(C)')
+	CALLS_PLACED=$((CALLS_PLACED + created))
+	failed=$((f_uac + f_uas + (created > ok + f_uac ? created - ok - f_uac : 0) + N - created))
+	ended=$(kv "$sum" ended)
+	read -r loss inloss pps uspkt rdcpu scpu others kbcall <<<"$(awk -v n="$N" -v k="$K" -v f="$F" \
+		-v arx="$(kv "$sum" caller_rx)" -v atx="$(kv "$sum" caller_tx)" -v brx="$(kv "$sum" callee_rx)" -v btx="$(kv "$sum" callee_tx)" \
+		-v rdt=$((${rd1:-0} - ${rd0:-0})) -v st=$((${u1:-0} - ${u0:-0} + ${s1:-0} - ${s0:-0})) -v bt=$((b1 - b0)) \
+		-v hz="$HZ" -v w="$(fsub "$w1" "$w0")" -v held="$held" -v rss="$rss_peak" -v rss0="$RD_RSS0" 'BEGIN{
+		sent = 2 * n * k                    # packets SIPp sends to Ringdesk, both directions
+		rx = arx + brx; tx = atx + btx      # received from the phones; forwarded to the other phone
+		loss = sent > 0 ? 100 * (1 - tx / sent) : 0; inloss = sent > 0 ? 100 * (1 - rx / sent) : 0
+		pps = (rx + tx) / f                 # every call streams f s, all together most of the time
+		fw = held * 100 * w                 # packets forwarded during the window
+		oth = 100 * (bt - rdt - st) / hz / w; if (oth < 0) oth = 0
+		printf "%.3f %.3f %.0f %.1f %.0f %.0f %.0f %.1f\n", loss, inloss, pps, (fw > 0 ? 1e6 * rdt / hz / fw : 0),
+			100 * rdt / hz / w, 100 * st / hz / w, oth, (held > 0 ? (rss - rss0) / held : 0) }')"
+	note="$(ringdesk_note "$sum") rx=$(($(kv "$sum" caller_rx) + $(kv "$sum" callee_rx))) tx=$(($(kv "$sum" caller_tx) + $(kv "$sum" callee_tx))) sent=$((2 * N * K))"
+	printf '%6d %5d %6d %8d %7s %7s %7s %6s %6s %7s %8s %6s %7d %8d  %s\n' "$N" "$held" "$failed" "$pps" "$loss" "$inloss" \
+		"$rdcpu" "$uspkt" "$(mb "$rss_peak")" "$kbcall" "$scpu" "$others" "$sdrops" $((r1 - r0)) "$note"
+	echo "$N $try $held $failed $pps $loss $inloss $rdcpu $uspkt $rss_peak $kbcall $scpu $others $sdrops $((r1 - r0)) $ended $srss" >>"$WORK/conc.dat"
+	step_problems "$N calls" "$sum" "$created" "$idle_ok"
+	((own1 > own0)) && note_problem "$N calls: $((own1 - own0)) calls ended during the measurement window"
+	((held < N)) && note_problem "$N calls: only $held of $N were up together (set up at $RR CPS)"
+	cd "$WORK" || die "cd"
+	local pass avail sat
+	pass=$(awk -v l="$loss" -v m="$MAX_LOSS_PCT" 'BEGIN{print (l < m) ? 1 : 0}')
+	avail=$(awk -v s="$scpu" -v p="$NPROC" 'BEGIN{print p*100 - s}')
+	sat=$(awk -v r="$rdcpu" -v a="$avail" -v c="$CPU_SAT_PCT" 'BEGIN{print (r >= a * c / 100) ? 1 : 0}')
+	M_OTHERS=$others M_STOP=
+	if ((!pass)); then M_STOP="loss ${loss}% >= ${MAX_LOSS_PCT}%"
+	elif ((failed > 0)); then M_STOP="failed calls"
+	elif ((held < N)); then M_STOP="the calls could not all be up together"
+	else
+		BEST_CONC=$N
+		BEST_CONC_LINE="$N calls: loss ${loss}%, $pps pps through Ringdesk; Ringdesk ${rdcpu}% CPU (${uspkt} us per forwarded packet), $(mb "$rss_peak") MB RSS (~${kbcall} KB per call); SIPp ${scpu}% CPU; others ${others}%"
+		((sat)) && M_STOP="Ringdesk CPU ${rdcpu}% >= ${CPU_SAT_PCT}% of the ${avail}% SIPp leaves it (saturated)"
+	fi
+	return 0
+}
+
+echo
+echo "== 2. Concurrent calls with RTP both ways (G.711, 20 ms: 50 pps per direction per leg, 200 pps per call"
+echo "      through Ringdesk), all calls up together for ${HOLD} s; loss from Ringdesk's per-call counters"
+printf '%6s %5s %6s %8s %7s %7s %7s %6s %6s %7s %8s %6s %7s %8s  %s\n' \
+	"calls" "held" "failed" "pps" "loss%" "inloss%" "rd_cpu%" "us/pkt" "rd_MB" "KB/call" "sipp_cpu%" "others" "sockdrop" "rcvbuf" "ringdesk"
+BEST_CONC=0 BEST_CONC_LINE=
+start_ringdesk media
+echo "       (a fresh Ringdesk: RSS $(mb "$RD_RSS0") MB idle; KB/call = (RSS during the step - that) / calls)"
+for N in $STEPS_CONC; do
+	conc_step "$N" 1
+	if [[ -n $M_STOP && $M_STOP != Ringdesk* ]] && ((NOISY_PCT > 0 && M_OTHERS > NOISY_PCT)); then
+		echo "       (other processes used ${M_OTHERS}% of a core meanwhile: once more)"
+		conc_step "$N" 2
+	fi
+	[[ -n $M_STOP ]] && { echo "  -> stop: $M_STOP"; break; }
+done
+stop_ringdesk media
+
+# ---------------------------------------------------------------------------
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo
+echo "== Summary ($(awk -v s="$(fsub "$(now)" "$T_START")" 'BEGIN{printf "%.0f", s}') s)"
+echo "machine:        $NPROC x $CPU_MODEL; load average $LOAD_START at start, $LOAD_END at end"
+echo "                the generator (2 SIPp processes) shares these cores with Ringdesk"
+echo "best call rate: ${BEST_CPS_LINE:-none of the steps was clean}"
+echo "best media:     ${BEST_CONC_LINE:-none of the steps passed}"
+echo "ringdesk:"
+printf '  %s\n' "${RD_SUMMARY[@]}"
+if ((${#PROBLEMS[@]})); then
+	echo "problems:"
+	printf '  - %s\n' "${PROBLEMS[@]}"
+fi
+echo "RESULT cps=$BEST_CPS concurrent=$BEST_CONC"
+if ((KEEP || ${#PROBLEMS[@]})); then
+	echo "logs kept in $WORK"
+else
+	rm -rf "$WORK"
+fi
