@@ -108,7 +108,7 @@ func (c *Call) handler(leg *Leg) sip.EventHandler {
 // run is the call's supervisor.
 func (c *Call) run(ctx context.Context) {
 	defer close(c.done)
-	defer c.teardown()
+	defer c.teardown(ctx)
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("call panicked", "panic", r, "stack", string(debug.Stack()))
@@ -205,14 +205,16 @@ func (c *Call) start(ctx context.Context) bool {
 func (c *Call) ring(ctx context.Context, b sip.Binding, firstCodec string) {
 	leg := &Leg{id: c.nextLegID(), dir: Outbound, party: c.callee, state: LegStateTrying}
 	now := time.Now()
-	leg.rec = LegRecord{ID: leg.id, Direction: Outbound, Party: c.callee, Contact: b.Contact,
-		Source: b.Source, Transport: b.Transport, UserAgent: b.UserAgent, Started: now}
+	leg.rec = LegRecord{
+		ID: leg.id, Direction: Outbound, Party: c.callee, Contact: b.Contact,
+		Source: b.Source, Transport: b.Transport, UserAgent: b.UserAgent, Started: now,
+	}
 	c.branches = append(c.branches, leg)
 	var err error
 	leg.rtp, err = c.sw.media.NewSession(c.log)
 	if err != nil {
 		c.log.Error("no rtp session for callee", "error", err)
-		c.legFailed(leg, 503, CauseInternal)
+		c.endLeg(ctx, leg, 503, CauseInternal)
 		return
 	}
 	leg.local = newLocal(leg.rtp, firstCodec)
@@ -226,7 +228,7 @@ func (c *Call) ring(ctx context.Context, b sip.Binding, firstCodec string) {
 	if err != nil {
 		c.log.Warn("invite failed", "contact", b.Contact, "error", err)
 		leg.peerEnded = true
-		c.legFailed(leg, 503, CauseUnavailable)
+		c.endLeg(ctx, leg, 503, CauseUnavailable)
 		return
 	}
 	leg.rec.SIPCallID = leg.out.CallID
@@ -278,18 +280,18 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 	case sip.ProgressReceived:
 		c.progress(leg, ev)
 	case sip.Answered:
-		c.answer(leg, ev)
+		c.answer(ctx, leg, ev)
 	case sip.Rejected:
 		leg.peerEnded = true
 		cause := CauseFromStatus(ev.Code)
-		c.legFailed(leg, ev.Code, cause)
+		c.endLeg(ctx, leg, ev.Code, cause)
 		if c.winner == nil && c.liveBranches() == 0 && !c.ended {
 			c.finish(c.branchCause())
 		}
 	case sip.OfferReceived:
 		c.reoffer(leg, ev)
 	case sip.InfoReceived:
-		c.forwardInfo(leg, ev)
+		c.forwardInfo(ctx, leg, ev)
 	case sip.DialogFailed:
 		c.log.Warn("dialog failed", "leg_id", string(leg.id), "error", ev.Err)
 		c.finish(CauseSignaling, RoleSystem)
@@ -343,12 +345,12 @@ func (c *Call) progress(leg *Leg, ev sip.ProgressReceived) {
 }
 
 // answer connects the first phone that answers and cancels the others.
-func (c *Call) answer(leg *Leg, ev sip.Answered) {
+func (c *Call) answer(ctx context.Context, leg *Leg, ev sip.Answered) {
 	now := time.Now()
 	if c.winner != nil {
 		// Another phone won the race; its 2xx crossed our CANCEL.
 		leg.state = LegStateAnswered
-		c.endLeg(leg, 200, CauseNormal)
+		c.endLeg(ctx, leg, 200, CauseNormal)
 		return
 	}
 	if ev.UserAgent != "" {
@@ -358,7 +360,7 @@ func (c *Call) answer(leg *Leg, ev sip.Answered) {
 	leg.rec.Answered = now
 	if err := leg.takeAnswer(ev.SDP); err != nil {
 		c.log.Warn("callee answer refused", "leg_id", string(leg.id), "error", err)
-		c.endLeg(leg, 488, CauseIncompatible)
+		c.endLeg(ctx, leg, 488, CauseIncompatible)
 		if c.liveBranches() == 0 {
 			c.finish(CauseIncompatible, RoleSystem)
 		}
@@ -372,7 +374,7 @@ func (c *Call) answer(leg *Leg, ev sip.Answered) {
 	}
 	for _, b := range c.branches {
 		if b != leg && b.state != LegStateEnded {
-			c.endLeg(b, 487, CauseNormal) // "call completed elsewhere"
+			c.endLeg(ctx, b, 487, CauseNormal) // "call completed elsewhere"
 		}
 	}
 	if c.early != nil && c.early != leg {
@@ -456,7 +458,7 @@ func (c *Call) anyHolding() bool {
 
 // forwardInfo passes INFO (e.g. DTMF as application/dtmf-relay) to the other
 // party of an answered call.
-func (c *Call) forwardInfo(from *Leg, ev sip.InfoReceived) {
+func (c *Call) forwardInfo(ctx context.Context, from *Leg, ev sip.InfoReceived) {
 	if c.winner == nil {
 		return
 	}
@@ -468,10 +470,10 @@ func (c *Call) forwardInfo(from *Leg, ev sip.InfoReceived) {
 	if to.out != nil {
 		send = to.out.SendInfo
 	}
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), infoTimeout)
 	c.helpers.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), infoTimeout)
 		defer cancel()
-		if err := send(ctx, ev.ContentType, ev.Body); err != nil {
+		if err := send(ictx, ev.ContentType, ev.Body); err != nil {
 			c.log.Debug("forwarding INFO failed", "error", err)
 		}
 	})
@@ -505,29 +507,26 @@ func (c *Call) checkMedia() {
 	c.mediaTimer.Reset(next)
 }
 
-// legFailed records that an outbound leg ended without answering.
-func (c *Call) legFailed(leg *Leg, code int, cause Cause) {
-	c.endLeg(leg, code, cause)
-}
-
 // endLeg ends one leg: CANCEL or BYE to it unless the peer ended it, media
-// closed, event reported.
-func (c *Call) endLeg(leg *Leg, code int, cause Cause) {
+// closed, event reported. The hang-up outlives ctx (the call's lifetime,
+// cancelled on shutdown), with its own timeout.
+func (c *Call) endLeg(ctx context.Context, leg *Leg, code int, cause Cause) {
 	if leg.state == LegStateEnded {
 		return
 	}
 	wasAnswered := leg.state == LegStateAnswered || leg.state == LegStateHeld
 	if !leg.peerEnded {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 		if wasAnswered {
 			c.helpers.Go(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
 				defer cancel()
-				if err := leg.hangup(ctx, true, cause); err != nil {
+				if err := leg.hangup(hctx, true, cause); err != nil {
 					c.log.Debug("bye failed", "leg_id", string(leg.id), "error", err)
 				}
 			})
 		} else {
-			_ = leg.hangup(context.Background(), false, cause)
+			_ = leg.hangup(hctx, false, cause)
+			cancel()
 		}
 	}
 	leg.peerEnded = true
@@ -585,7 +584,7 @@ func (c *Call) finish(cause Cause, by Role) {
 }
 
 // teardown hangs up every leg still up, closes media and reports the record.
-func (c *Call) teardown() {
+func (c *Call) teardown(ctx context.Context) {
 	if !c.ended {
 		c.finish(CauseInternal, RoleSystem)
 	}
@@ -612,7 +611,7 @@ func (c *Call) teardown() {
 		if leg.rec.Status != 0 {
 			code = leg.rec.Status
 		}
-		c.endLeg(leg, code, c.cause)
+		c.endLeg(ctx, leg, code, c.cause)
 	}
 	c.helpers.Wait()
 

@@ -102,8 +102,8 @@ type CallRecord struct {
 	Dialed string `json:"dialed"`
 	// Callee is the party the number belongs to; AnsweredBy the leg that
 	// answered (empty when nobody did).
-	Callee     Party  `json:"callee"`
-	AnsweredBy LegID  `json:"answered_by,omitempty"`
+	Callee     Party     `json:"callee"`
+	AnsweredBy LegID     `json:"answered_by,omitempty"`
 	Started    time.Time `json:"started"`
 	Answered   time.Time `json:"answered,omitzero"`
 	Ended      time.Time `json:"ended"`

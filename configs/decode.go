@@ -222,6 +222,7 @@ func unreasonable(tokens token.Tokens) (*token.Token, string) {
 			onLine++
 		case token.DocumentHeaderType:
 			docs++
+		default:
 		}
 		switch {
 		case flow > maxNesting || onLine > maxNesting:

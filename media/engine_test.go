@@ -300,8 +300,10 @@ func sendTone(c *net.UDPConn, to netip.AddrPort, pcm []int16, g media.G711) erro
 	payload := make([]byte, 160)
 	for i := 0; i+160 <= len(pcm); i += 160 {
 		g.Encode(payload, pcm[i:i+160])
-		b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, Marker: i == 0, PayloadType: g.PayloadType(),
-			SequenceNumber: uint16(1000 + i/160), Timestamp: uint32(5000 + i), SSRC: 0x70e}, Payload: payload}).Marshal()
+		b, err := (&rtp.Packet{Header: rtp.Header{
+			Version: 2, Marker: i == 0, PayloadType: g.PayloadType(),
+			SequenceNumber: uint16(1000 + i/160), Timestamp: uint32(5000 + i), SSRC: 0x70e,
+		}, Payload: payload}).Marshal()
 		if err != nil {
 			return err
 		}

@@ -203,8 +203,8 @@ func TestPortPoolQuarantine(t *testing.T) {
 	// Releasing a port never handed out does not quarantine it.
 	p2, _ := newTestPool(t, 30000, 30003, q) // 30000, 30002
 	p2.Release(30002)
-	if a, b := mustAcquire(t, p2), mustAcquire(t, p2); a != 30000 || b != 30002 {
-		t.Errorf("after releasing a port never acquired, got %d and %d; want 30000 and 30002", a, b)
+	if a, b2 := mustAcquire(t, p2), mustAcquire(t, p2); a != 30000 || b2 != 30002 {
+		t.Errorf("after releasing a port never acquired, got %d and %d; want 30000 and 30002", a, b2)
 	}
 
 	// Releasing a port twice, or one never handed out, changes nothing.

@@ -62,7 +62,8 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 
 // outboundAddr guesses the address of the interface that routes outwards.
 func outboundAddr() (netip.Addr, error) {
-	c, err := net.Dial("udp", "192.0.2.1:9") // TEST-NET-1: nothing is sent
+	// TEST-NET-1 (RFC 5737): connecting a UDP socket sends nothing.
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.MustParseAddrPort("192.0.2.1:9")))
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("cannot find an interface address: %w", err)
 	}
@@ -157,7 +158,7 @@ type compiled struct {
 
 func compile(p Params) *compiled {
 	c := &compiled{Params: p}
-	c.Params.Recv = append([]Payload(nil), p.Recv...)
+	c.Recv = append([]Payload(nil), p.Recv...)
 	for _, r := range p.Recv {
 		if r.PayloadType >= 128 {
 			continue

@@ -301,6 +301,7 @@ func TestRelaySourceSwitch(t *testing.T) {
 		{
 			name: "P1 changes SSRC",
 			run: func(t *testing.T, r *relayRig, silence time.Duration) {
+				t.Helper()
 				p1 := r.talker(r.p1, r.a, 0xaaaa)
 				p1.talk(t, 5)
 				time.Sleep(20*time.Millisecond + silence)
@@ -312,6 +313,7 @@ func TestRelaySourceSwitch(t *testing.T) {
 			name:    "P1 changes SSRC after a second of silence",
 			silence: time.Second,
 			run: func(t *testing.T, r *relayRig, silence time.Duration) {
+				t.Helper()
 				p1 := r.talker(r.p1, r.a, 0xaaaa)
 				p1.talk(t, 5)
 				time.Sleep(20*time.Millisecond + silence)
@@ -322,6 +324,7 @@ func TestRelaySourceSwitch(t *testing.T) {
 		{
 			name: "B's source moves from A to C",
 			run: func(t *testing.T, r *relayRig, silence time.Duration) {
+				t.Helper()
 				r.talker(r.p1, r.a, 0xaaaa).talk(t, 5)
 				r.a.SetPeer(nil)
 				Bridge(r.c, r.b)
@@ -332,6 +335,7 @@ func TestRelaySourceSwitch(t *testing.T) {
 		{
 			name: "early media from C, answer from A",
 			run: func(t *testing.T, r *relayRig, silence time.Duration) {
+				t.Helper()
 				r.a.SetPeer(nil)
 				r.b.SetPeer(nil)
 				r.c.SetPeer(r.b) // early media: one way
@@ -347,6 +351,7 @@ func TestRelaySourceSwitch(t *testing.T) {
 			// SSRC: only the session tells the sources apart.
 			name: "A to C, same SSRC",
 			run: func(t *testing.T, r *relayRig, silence time.Duration) {
+				t.Helper()
 				r.talker(r.p1, r.a, 0xaaaa).talk(t, 5)
 				r.a.SetPeer(nil)
 				Bridge(r.c, r.b)
@@ -360,6 +365,7 @@ func TestRelaySourceSwitch(t *testing.T) {
 			name:    "A to C after 300 ms",
 			silence: 300 * time.Millisecond,
 			run: func(t *testing.T, r *relayRig, silence time.Duration) {
+				t.Helper()
 				r.talker(r.p1, r.a, 0xaaaa).talk(t, 5)
 				r.a.SetPeer(nil)
 				Bridge(r.c, r.b)

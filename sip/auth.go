@@ -175,7 +175,7 @@ func (a *authenticator) verify(header, method string, requestURI *sip.Uri) (stri
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownUser, cred.Username)
 	}
-	if err := checkDigestURI(cred.URI, requestURI); err != nil {
+	if err = checkDigestURI(cred.URI, requestURI); err != nil {
 		return cred.Username, err
 	}
 	alg := strings.ToUpper(cred.Algorithm)

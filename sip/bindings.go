@@ -188,7 +188,7 @@ func (s *SQLBindings) LoadBindings(ctx context.Context) ([]Binding, error) {
 			expires, updated int64
 			source           string
 		)
-		if err := rows.Scan(&b.AOR, &b.Contact, &b.Instance, &b.CallID, &cseq, &expires,
+		if err = rows.Scan(&b.AOR, &b.Contact, &b.Instance, &b.CallID, &cseq, &expires,
 			&source, &b.Transport, &b.UserAgent, &updated); err != nil {
 			return nil, fmt.Errorf("load bindings: %w", err)
 		}

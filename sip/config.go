@@ -188,8 +188,9 @@ func (c Config) Validate() error {
 		if u.Password == "" && u.HA1 == "" && u.HA1SHA256 == "" {
 			return fmt.Errorf("sip: user %q has neither password nor ha1", u.Name)
 		}
-		if u.Password == "" && !(u.HA1 != "" && slices.Contains(c.DigestAlgorithms, AlgorithmMD5) ||
-			u.HA1SHA256 != "" && slices.Contains(c.DigestAlgorithms, AlgorithmSHA256)) {
+		canMD5 := u.HA1 != "" && slices.Contains(c.DigestAlgorithms, AlgorithmMD5)
+		canSHA256 := u.HA1SHA256 != "" && slices.Contains(c.DigestAlgorithms, AlgorithmSHA256)
+		if u.Password == "" && !canMD5 && !canSHA256 {
 			return fmt.Errorf("sip: user %q has no hash for any offered digest algorithm", u.Name)
 		}
 	}

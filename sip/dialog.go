@@ -522,6 +522,7 @@ func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	body, outcome := d.awaitAck(p)
 	switch outcome {
+	case ackReceived:
 	case ackDialogEnded:
 		return
 	case ackTimedOut:

@@ -386,6 +386,7 @@ func incoming(t testing.TB, p *siptest.Phone) *siptest.IncomingCall {
 
 // ctxFor returns a context that ends after waitFor or with the test.
 func ctxFor(t testing.TB) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	t.Cleanup(cancel)
 	return ctx

@@ -117,6 +117,8 @@ func (c *InboundCall) Answer(sdp []byte) error {
 			d.events.emit(AckReceived{SDP: body})
 		case ackTimedOut:
 			d.events.emit(AckTimedOut{})
+		case ackDialogEnded:
+			// hung up before the ACK: nothing to confirm
 		}
 	})
 	return nil

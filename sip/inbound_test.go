@@ -448,6 +448,7 @@ func TestReInviteRightAfterAck(t *testing.T) {
 // reInviteWhilePending sends a second re-INVITE while Ringdesk still owes
 // the answer to the first, and returns the second's response.
 func reInviteWhilePending(t *testing.T) (*siptest.Response, func()) {
+	t.Helper()
 	ts := startServer(t)
 	_, call, in := answered(t, ts)
 	first := make(chan int, 1)
@@ -505,8 +506,10 @@ func TestRequestsOutsideDialogs(t *testing.T) {
 		want    int
 		headers map[string]string // header -> substring it must contain
 	}{
-		{name: "OPTIONS", req: siptest.Request{Method: "OPTIONS"}, want: 200,
-			headers: map[string]string{"Allow": "INVITE, ACK, CANCEL, BYE, OPTIONS", "Accept": "application/sdp"}},
+		{
+			name: "OPTIONS", req: siptest.Request{Method: "OPTIONS"}, want: 200,
+			headers: map[string]string{"Allow": "INVITE, ACK, CANCEL, BYE, OPTIONS", "Accept": "application/sdp"},
+		},
 		{name: "OPTIONS to an extension", req: siptest.Request{Method: "OPTIONS", User: "1002"}, want: 200, headers: map[string]string{"Allow": "REGISTER"}},
 		{name: "BYE without To tag", req: siptest.Request{Method: "BYE", User: "1002"}, want: 481},
 		{name: "BYE unknown dialog", req: siptest.Request{Method: "BYE", User: "1002", ToTag: "nope"}, want: 481},
@@ -522,13 +525,19 @@ func TestRequestsOutsideDialogs(t *testing.T) {
 		// PUBLISH (RFC 3903) is not in Allow, so like any method Ringdesk does
 		// not implement it deserves 405 + Allow (RFC 3261 §8.2.1); 489 Bad
 		// Event claims Ringdesk is an event state compositor.
-		{name: "PUBLISH", req: siptest.Request{Method: "PUBLISH", User: "1002", Headers: []siptest.Header{{Name: "Event", Value: "presence"}}}, want: 405,
-			headers: map[string]string{"Allow": "INVITE"}},
+		{
+			name: "PUBLISH", req: siptest.Request{Method: "PUBLISH", User: "1002", Headers: []siptest.Header{{Name: "Event", Value: "presence"}}}, want: 405,
+			headers: map[string]string{"Allow": "INVITE"},
+		},
 		{name: "INVITE without Contact", req: siptest.Request{Method: "INVITE", User: "1002", NoContact: true, ContentType: "application/sdp", Body: sdpOf(1)}, want: 400},
-		{name: "INVITE with text/plain", req: siptest.Request{Method: "INVITE", User: "1002", ContentType: "text/plain", Body: []byte("hello")}, want: 415,
-			headers: map[string]string{"Accept": "application/sdp"}},
-		{name: "INVITE Require 100rel", req: siptest.Request{Method: "INVITE", User: "1002", ContentType: "application/sdp", Body: sdpOf(1),
-			Headers: []siptest.Header{{Name: "Require", Value: "100rel"}}}, want: 420, headers: map[string]string{"Unsupported": "100rel"}},
+		{
+			name: "INVITE with text/plain", req: siptest.Request{Method: "INVITE", User: "1002", ContentType: "text/plain", Body: []byte("hello")}, want: 415,
+			headers: map[string]string{"Accept": "application/sdp"},
+		},
+		{name: "INVITE Require 100rel", req: siptest.Request{
+			Method: "INVITE", User: "1002", ContentType: "application/sdp", Body: sdpOf(1),
+			Headers: []siptest.Header{{Name: "Require", Value: "100rel"}},
+		}, want: 420, headers: map[string]string{"Unsupported": "100rel"}},
 		{name: "INVITE re-INVITE of unknown dialog", req: siptest.Request{Method: "INVITE", User: "1002", ToTag: "nope", ContentType: "application/sdp", Body: sdpOf(1)}, want: 481},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

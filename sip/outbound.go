@@ -74,8 +74,10 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 	tag := newTag()
 	req := sip.NewRequest(sip.INVITE, target)
 	req.AppendHeader(s.via(transport))
-	from := &sip.FromHeader{DisplayName: r.From.DisplayName,
-		Address: sip.Uri{Scheme: "sip", User: r.From.User, Host: l.advHost}, Params: sip.NewParams()}
+	from := &sip.FromHeader{
+		DisplayName: r.From.DisplayName,
+		Address:     sip.Uri{Scheme: "sip", User: r.From.User, Host: l.advHost}, Params: sip.NewParams(),
+	}
 	from.Params.Add("tag", tag)
 	req.AppendHeader(from)
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: r.To, Host: l.advHost}, Params: sip.NewParams()}

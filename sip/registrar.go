@@ -213,7 +213,8 @@ func (r *registrar) apply(req *sip.Request, aor string) ([]Binding, *regError) {
 		}
 		if expires > 0 && time.Duration(expires)*time.Second < cfg.MinExpires {
 			return nil, &regError{code: 423, reason: "Interval Too Brief", hdrs: []sip.Header{
-				sip.NewHeader("Min-Expires", strconv.Itoa(int(cfg.MinExpires/time.Second)))}}
+				sip.NewHeader("Min-Expires", strconv.Itoa(int(cfg.MinExpires/time.Second))),
+			}}
 		}
 		if time.Duration(expires)*time.Second > cfg.MaxExpires {
 			expires = int(cfg.MaxExpires / time.Second)

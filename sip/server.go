@@ -65,6 +65,7 @@ type Server struct {
 	bad400  rateLimiter
 
 	handler Handler
+	tlsConf *tls.Config // server certificate for tls listeners
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -128,13 +129,12 @@ func NewServer(cfg Config, store BindingStore, log *slog.Logger, opts ...Option)
 	}
 	s.reg = newRegistrar(s, store)
 
-	var tlsConf *tls.Config
 	if cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("sip tls: %w", err)
+		cert, cerr := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if cerr != nil {
+			return nil, fmt.Errorf("sip tls: %w", cerr)
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	libLog := slog.New(levelShift{log.With("component", "sipgo").Handler()})
 	uaOpts := []sipgo.UserAgentOption{
@@ -148,8 +148,8 @@ func NewServer(cfg Config, store BindingStore, log *slog.Logger, opts ...Option)
 			sip.WithTransactionLayerUnhandledResponseHandler(s.handleStrayResponse),
 		),
 	}
-	if tlsConf != nil {
-		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(tlsConf))
+	if s.tlsConf != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(s.tlsConf))
 	}
 	s.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
@@ -187,7 +187,6 @@ func (s *Server) Listen() error {
 	if len(s.listeners) > 0 {
 		return nil
 	}
-	var tlsConf *tls.Config
 	for _, lc := range s.cfg.Listen {
 		l := &listener{cfg: lc, network: strings.ToUpper(lc.Network)}
 		var err error
@@ -206,16 +205,7 @@ func (s *Server) Listen() error {
 				l.bound = tl.Addr().(*net.TCPAddr).AddrPort()
 				l.stream = tl
 				if lc.Network == "tls" {
-					if tlsConf == nil {
-						cert, cerr := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-						if cerr != nil {
-							_ = tl.Close()
-							err = cerr
-							break
-						}
-						tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-					}
-					l.stream = tls.NewListener(tl, tlsConf)
+					l.stream = tls.NewListener(tl, s.tlsConf)
 				}
 			}
 		}
@@ -266,7 +256,8 @@ func (s *Server) advertised(b netip.AddrPort) (string, int) {
 // outboundIP guesses the address of the interface that routes to the internet,
 // for listeners bound to the unspecified address without a public address.
 func outboundIP() (netip.Addr, bool) {
-	c, err := net.Dial("udp", "192.0.2.1:9") // TEST-NET-1: nothing is sent
+	// TEST-NET-1 (RFC 5737): connecting a UDP socket sends nothing.
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.MustParseAddrPort("192.0.2.1:9")))
 	if err != nil {
 		return netip.Addr{}, false
 	}
@@ -445,7 +436,7 @@ func checkRequest(req *sip.Request) (int, string) {
 		return 400, "missing CSeq"
 	case req.Via() == nil:
 		return 400, "missing Via"
-	case req.CSeq().MethodName != req.Method && !(req.IsAck() && req.CSeq().MethodName == sip.INVITE):
+	case req.CSeq().MethodName != req.Method && (!req.IsAck() || req.CSeq().MethodName != sip.INVITE):
 		return 400, "CSeq method does not match the request method"
 	}
 	for _, v := range []string{req.CallID().Value(), req.From().Value(), req.To().Value(), req.Recipient.String()} {
@@ -572,8 +563,10 @@ func (s *Server) reject400(props sip.TransportReadProps, data []byte, perr error
 	}
 	var b strings.Builder
 	b.WriteString("SIP/2.0 400 Bad Request\r\n")
-	want := map[string]string{"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
-		"call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq"}
+	want := map[string]string{
+		"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
+		"call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq",
+	}
 	found := 0
 	for _, ln := range lines[1:] {
 		ln = strings.TrimRight(ln, "\r")
@@ -597,7 +590,10 @@ func (s *Server) reject400(props sip.TransportReadProps, data []byte, perr error
 	b.WriteString("Server: " + s.cfg.UserAgent + "\r\n")
 	b.WriteString("Warning: " + warning(s.cfg.UserAgent, perr.Error()) + "\r\n")
 	b.WriteString("Content-Length: 0\r\n\r\n")
-	for _, l := range s.listeners {
+	s.mu.Lock()
+	listeners := s.listeners
+	s.mu.Unlock()
+	for _, l := range listeners {
 		if l.packet != nil && l.packet.LocalAddr().String() == props.LocalAddr.String() {
 			_, _ = l.packet.WriteTo([]byte(b.String()), props.RemoteAddr)
 			return

@@ -41,7 +41,7 @@ func newApp(cfg *configs.Config, log *slog.Logger, extra ...calls.Observer) (a *
 			a.closeDB()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err = os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	a.db, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ringdesk.db"))
@@ -83,7 +83,8 @@ func (a *app) closeDB() {
 // period, then BYE), and closes everything before returning.
 func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
 	defer a.closeDB()
-	sipCtx, stopSIP := context.WithCancel(context.Background())
+	// SIP outlives ctx: calls hanging up at the end still need it.
+	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSIP()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -97,7 +98,7 @@ func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
 		defer stopSIP() // SIP goes last: calls hanging up still need it
 		select {
 		case <-drain:
-			grace, cancel := context.WithTimeoutCause(context.Background(), a.cfg.Calls.ShutdownGrace,
+			grace, cancel := context.WithTimeoutCause(context.WithoutCancel(gctx), a.cfg.Calls.ShutdownGrace,
 				errors.New("shutdown grace period over"))
 			defer cancel()
 			go func() { // a hard stop during the grace period
@@ -138,10 +139,12 @@ func (o logObserver) Observe(e calls.Event) {
 		l.Info("call resumed", "by", string(ev.By), "held_for", ev.HeldFor.Round(time.Millisecond))
 	case calls.CallEnded:
 		r := ev.Record
-		attrs := []any{"cause", r.Cause.String(), "status", r.Status, "hung_up_by", r.HungUpBy.String(),
+		attrs := []any{
+			"cause", r.Cause.String(), "status", r.Status, "hung_up_by", r.HungUpBy.String(),
 			"caller", r.Caller.Extension, "dialed", r.Dialed, "answered_by", string(r.AnsweredBy),
 			"ring", r.RingDuration.Round(time.Millisecond), "talk", r.TalkDuration.Round(time.Millisecond),
-			"held", r.HoldDuration.Round(time.Millisecond), "legs", len(r.Legs)}
+			"held", r.HoldDuration.Round(time.Millisecond), "legs", len(r.Legs),
+		}
 		for _, leg := range r.Legs {
 			// RTP counters of the connected legs: what each phone sent
 			// (rx) and was sent (tx), for load tests and debugging.

@@ -109,8 +109,10 @@ data_dir: %[6]s
 	if err != nil {
 		t.Fatalf("test config: %v\n%s", err, yaml)
 	}
-	p := &testPBX{t: t, drain: make(chan struct{}), done: make(chan error, 1), logBuf: &syncBuffer{},
-		dataDir: o.DataDir, ended: make(chan calls.CallRecord, 1000)}
+	p := &testPBX{
+		t: t, drain: make(chan struct{}), done: make(chan error, 1), logBuf: &syncBuffer{},
+		dataDir: o.DataDir, ended: make(chan calls.CallRecord, 1000),
+	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(p.logBuf, testLogWriter{}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p.app, err = newApp(cfg, log, calls.ObserverFunc(p.observe))
 	if err != nil {

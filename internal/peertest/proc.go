@@ -132,6 +132,7 @@ func (p *Proc) reap() {
 
 // deadline returns the test's deadline, if t has one (a *testing.T has).
 func deadline(t testing.TB) (time.Time, bool) {
+	t.Helper()
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		return d.Deadline()
 	}
@@ -273,7 +274,7 @@ func (p *Proc) WaitLogSince(ctx context.Context, offset int64, pattern string) (
 		}
 		if exited {
 			code, why := p.exitStatus()
-			return "", fmt.Errorf("%s ended (exit %d, %v) before its log matched %q; last lines:\n%s", p.name, code, why, pattern, p.tail())
+			return "", fmt.Errorf("%s ended (exit %d, %w) before its log matched %q; last lines:\n%s", p.name, code, why, pattern, p.tail())
 		}
 		select {
 		case <-ctx.Done():

@@ -181,7 +181,7 @@ func (r *SIPpRun) waitBound(ctx context.Context, network string) error {
 	err := WaitListening(ctx, network, r.Config.IP, r.Config.Port)
 	if err != nil && r.Exited() {
 		code, why := r.exitStatus()
-		return fmt.Errorf("%s ended (exit %d, %v) before binding %s:%d", r.Name(), code, why, r.Config.IP, r.Config.Port)
+		return fmt.Errorf("%s ended (exit %d, %w) before binding %s:%d", r.Name(), code, why, r.Config.IP, r.Config.Port)
 	}
 	return err
 }

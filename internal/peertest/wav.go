@@ -34,7 +34,7 @@ func WaitWAV(ctx context.Context, path string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wav %s not finished (%v): %w", path, why, ctx.Err())
+			return fmt.Errorf("wav %s not finished (%w): %w", path, why, ctx.Err())
 		case <-tick.C:
 		}
 	}

@@ -81,71 +81,107 @@ func TestAnswerCodecs(t *testing.T) {
 		err    error
 		ptimes string // a=ptime line expected in the answer, "" for none
 	}{
-		{name: "offerer's order kept",
+		{
+			name:  "offerer's order kept",
 			offer: offerWith("m=audio 4000 RTP/AVP 8 0 101", "a=rtpmap:101 telephone-event/8000"),
-			mline: "m=audio 40000 RTP/AVP 8 0 101", codec: PCMA, dtmf: 101},
-		{name: "offerer's payload types kept",
+			mline: "m=audio 40000 RTP/AVP 8 0 101", codec: PCMA, dtmf: 101,
+		},
+		{
+			name: "offerer's payload types kept",
 			offer: offerWith("m=audio 4000 RTP/AVP 96 97 98", "a=rtpmap:96 PCMU/8000", "a=rtpmap:97 PCMA/8000",
 				"a=rtpmap:98 telephone-event/8000", "a=fmtp:98 0-11,16"),
 			mline: "m=audio 40000 RTP/AVP 96 97 98",
 			codec: Codec{PayloadType: 96, Name: "PCMU", ClockRate: 8000}, dtmf: 98,
-			fmtps: []string{"a=fmtp:98 0-11,16"}},
-		{name: "names match ignoring case",
+			fmtps: []string{"a=fmtp:98 0-11,16"},
+		},
+		{
+			name:  "names match ignoring case",
 			offer: offerWith("m=audio 4000 RTP/AVP 0", "a=rtpmap:0 pcmu/8000"),
-			mline: "m=audio 40000 RTP/AVP 0", codec: Codec{Name: "pcmu", ClockRate: 8000}},
-		{name: "clock rates must match",
+			mline: "m=audio 40000 RTP/AVP 0", codec: Codec{Name: "pcmu", ClockRate: 8000},
+		},
+		{
+			name:  "clock rates must match",
 			offer: offerWith("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMU/16000"),
-			err:   ErrNoCommonCodec},
-		{name: "telephone-event alone is not enough",
+			err:   ErrNoCommonCodec,
+		},
+		{
+			name:  "telephone-event alone is not enough",
 			offer: offerWith("m=audio 4000 RTP/AVP 18 101", "a=rtpmap:101 telephone-event/8000"),
-			err:   ErrNoCommonCodec},
-		{name: "no dtmf unless local wants it",
+			err:   ErrNoCommonCodec,
+		},
+		{
+			name:  "no dtmf unless local wants it",
 			offer: offerWith("m=audio 4000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000"),
 			local: func(l *Local) { l.DTMF = false },
-			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU},
-		{name: "telephone-event/48000 is not used",
+			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU,
+		},
+		{
+			name:  "telephone-event/48000 is not used",
 			offer: offerWith("m=audio 4000 RTP/AVP 0 110", "a=rtpmap:110 telephone-event/48000"),
-			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU},
-		{name: "only what local accepts, still in the offerer's order",
+			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU,
+		},
+		{
+			name:  "only what local accepts, still in the offerer's order",
 			offer: offerWith("m=audio 4000 RTP/AVP 0 18 8 101", "a=rtpmap:101 telephone-event/8000"),
 			local: func(l *Local) { l.Codecs = []Codec{PCMA} },
-			mline: "m=audio 40000 RTP/AVP 8 101", codec: PCMA, dtmf: 101},
-		{name: "local preference does not reorder",
+			mline: "m=audio 40000 RTP/AVP 8 101", codec: PCMA, dtmf: 101,
+		},
+		{
+			name:  "local preference does not reorder",
 			offer: offerWith("m=audio 4000 RTP/AVP 0 8"),
 			local: func(l *Local) { l.Codecs = []Codec{PCMA, PCMU} },
-			mline: "m=audio 40000 RTP/AVP 0 8", codec: PCMU},
-		{name: "one codec under two payload types",
+			mline: "m=audio 40000 RTP/AVP 0 8", codec: PCMU,
+		},
+		{
+			name:  "one codec under two payload types",
 			offer: offerWith("m=audio 4000 RTP/AVP 0 96", "a=rtpmap:96 PCMU/8000"),
-			mline: "m=audio 40000 RTP/AVP 0 96", codec: PCMU},
-		{name: "our fmtp in the answer, theirs in Negotiated",
+			mline: "m=audio 40000 RTP/AVP 0 96", codec: PCMU,
+		},
+		{
+			name:  "our fmtp in the answer, theirs in Negotiated",
 			offer: offerWith("m=audio 4000 RTP/AVP 18", "a=fmtp:18 annexb=yes"),
 			local: func(l *Local) { l.Codecs = []Codec{g729} },
 			mline: "m=audio 40000 RTP/AVP 18",
 			codec: Codec{PayloadType: 18, Name: "G729", ClockRate: 8000, Fmtp: "annexb=yes"},
-			fmtps: []string{"a=fmtp:18 annexb=no"}},
-		{name: "offerer's ptime kept",
+			fmtps: []string{"a=fmtp:18 annexb=no"},
+		},
+		{
+			name:  "offerer's ptime kept",
 			offer: offerWith("m=audio 4000 RTP/AVP 0", "a=ptime:30"),
 			local: func(l *Local) { l.Ptime = 20 },
-			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU, ptimes: "a=ptime:30"},
-		{name: "no ptime unless offered",
+			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU, ptimes: "a=ptime:30",
+		},
+		{
+			name:  "no ptime unless offered",
 			offer: offerWith("m=audio 4000 RTP/AVP 0"),
 			local: func(l *Local) { l.Ptime = 20 },
-			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU},
-		{name: "RTP/AVPF answered as RTP/AVPF",
+			mline: "m=audio 40000 RTP/AVP 0", codec: PCMU,
+		},
+		{
+			name:  "RTP/AVPF answered as RTP/AVPF",
 			offer: offerWith("m=audio 4000 RTP/AVPF 0"),
-			mline: "m=audio 40000 RTP/AVPF 0", codec: PCMU},
-		{name: "no codec",
+			mline: "m=audio 40000 RTP/AVPF 0", codec: PCMU,
+		},
+		{
+			name:  "no codec",
 			offer: offerWith("m=audio 4000 RTP/AVP 96"),
-			err:   ErrNoCommonCodec},
-		{name: "disabled audio",
+			err:   ErrNoCommonCodec,
+		},
+		{
+			name:  "disabled audio",
 			offer: offerWith("m=audio 0 RTP/AVP 0"),
-			err:   ErrNoAudio},
-		{name: "SRTP",
+			err:   ErrNoAudio,
+		},
+		{
+			name:  "SRTP",
 			offer: offerWith("m=audio 4000 RTP/SAVP 0"),
-			err:   ErrNoAudio},
-		{name: "no audio",
+			err:   ErrNoAudio,
+		},
+		{
+			name:  "no audio",
 			offer: offerWith("m=video 4000 RTP/AVP 96", "a=rtpmap:96 H264/90000"),
-			err:   ErrNoAudio},
+			err:   ErrNoAudio,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,14 +284,26 @@ func TestAnswerSessionLevel(t *testing.T) {
 		local Local
 		want  []string // the lines before m=
 	}{
-		{"ipv4", Local{Addr: netip.MustParseAddr("192.0.2.10"), Port: 1, SessionID: 42, Version: 7},
-			[]string{"v=0", "o=ringdesk 42 7 IN IP4 192.0.2.10", "s=-", "c=IN IP4 192.0.2.10", "t=0 0"}},
-		{"ipv6 and user name", Local{Addr: netip.MustParseAddr("2001:db8::10"), Port: 1, UserName: "pbx", SessionID: 1},
-			[]string{"v=0", "o=pbx 1 0 IN IP6 2001:db8::10", "s=-", "c=IN IP6 2001:db8::10", "t=0 0"}},
-		{"ipv4-mapped", Local{Addr: netip.MustParseAddr("::ffff:192.0.2.10"), Port: 1},
-			[]string{"v=0", "o=ringdesk 0 0 IN IP4 192.0.2.10", "s=-", "c=IN IP4 192.0.2.10", "t=0 0"}},
-		{"no address, bad user name", Local{Port: 1, UserName: "a b\r\n"},
-			[]string{"v=0", "o=ringdesk 0 0 IN IP4 0.0.0.0", "s=-", "c=IN IP4 0.0.0.0", "t=0 0"}},
+		{
+			"ipv4",
+			Local{Addr: netip.MustParseAddr("192.0.2.10"), Port: 1, SessionID: 42, Version: 7},
+			[]string{"v=0", "o=ringdesk 42 7 IN IP4 192.0.2.10", "s=-", "c=IN IP4 192.0.2.10", "t=0 0"},
+		},
+		{
+			"ipv6 and user name",
+			Local{Addr: netip.MustParseAddr("2001:db8::10"), Port: 1, UserName: "pbx", SessionID: 1},
+			[]string{"v=0", "o=pbx 1 0 IN IP6 2001:db8::10", "s=-", "c=IN IP6 2001:db8::10", "t=0 0"},
+		},
+		{
+			"ipv4-mapped",
+			Local{Addr: netip.MustParseAddr("::ffff:192.0.2.10"), Port: 1},
+			[]string{"v=0", "o=ringdesk 0 0 IN IP4 192.0.2.10", "s=-", "c=IN IP4 192.0.2.10", "t=0 0"},
+		},
+		{
+			"no address, bad user name",
+			Local{Port: 1, UserName: "a b\r\n"},
+			[]string{"v=0", "o=ringdesk 0 0 IN IP4 0.0.0.0", "s=-", "c=IN IP4 0.0.0.0", "t=0 0"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,29 +329,61 @@ func TestNewOffer(t *testing.T) {
 		local Local
 		want  []string // the lines from m= on
 	}{
-		{"defaults", Local{Addr: addr, Port: 4000},
-			[]string{"m=audio 4000 RTP/AVP 0 8", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=sendrecv"}},
-		{"dtmf and ptime", Local{Addr: addr, Port: 4000, DTMF: true, Ptime: 20},
-			[]string{"m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
-				"a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16", "a=ptime:20", "a=sendrecv"}},
-		{"our order, dtmf payload type, direction", Local{Addr: addr, Port: 4000, Codecs: []Codec{PCMA, PCMU},
-			DTMF: true, DTMFPayloadType: 100, Direction: SendOnly},
-			[]string{"m=audio 4000 RTP/AVP 8 0 100", "a=rtpmap:8 PCMA/8000", "a=rtpmap:0 PCMU/8000",
-				"a=rtpmap:100 telephone-event/8000", "a=fmtp:100 0-16", "a=sendonly"}},
-		{"dtmf payload type taken", Local{Addr: addr, Port: 4000, DTMF: true, Codecs: []Codec{
-			PCMU, {PayloadType: 101, Name: "opus", ClockRate: 48000, Channels: 2, Fmtp: "useinbandfec=1"},
-			{PayloadType: 96, Name: "speex", ClockRate: 8000}}},
-			[]string{"m=audio 4000 RTP/AVP 0 101 96 97", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 opus/48000/2",
+		{
+			"defaults",
+			Local{Addr: addr, Port: 4000},
+			[]string{"m=audio 4000 RTP/AVP 0 8", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=sendrecv"},
+		},
+		{
+			"dtmf and ptime",
+			Local{Addr: addr, Port: 4000, DTMF: true, Ptime: 20},
+			[]string{
+				"m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+				"a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16", "a=ptime:20", "a=sendrecv",
+			},
+		},
+		{
+			"our order, dtmf payload type, direction",
+			Local{
+				Addr: addr, Port: 4000, Codecs: []Codec{PCMA, PCMU},
+				DTMF: true, DTMFPayloadType: 100, Direction: SendOnly,
+			},
+			[]string{
+				"m=audio 4000 RTP/AVP 8 0 100", "a=rtpmap:8 PCMA/8000", "a=rtpmap:0 PCMU/8000",
+				"a=rtpmap:100 telephone-event/8000", "a=fmtp:100 0-16", "a=sendonly",
+			},
+		},
+		{
+			"dtmf payload type taken",
+			Local{Addr: addr, Port: 4000, DTMF: true, Codecs: []Codec{
+				PCMU,
+				{PayloadType: 101, Name: "opus", ClockRate: 48000, Channels: 2, Fmtp: "useinbandfec=1"},
+				{PayloadType: 96, Name: "speex", ClockRate: 8000},
+			}},
+			[]string{
+				"m=audio 4000 RTP/AVP 0 101 96 97", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 opus/48000/2",
 				"a=fmtp:101 useinbandfec=1", "a=rtpmap:96 speex/8000", "a=rtpmap:97 telephone-event/8000",
-				"a=fmtp:97 0-16", "a=sendrecv"}},
-		{"unusable codecs left out", Local{Addr: addr, Port: 4000, Codecs: []Codec{
-			{PayloadType: 200, Name: "X", ClockRate: 8000}, {PayloadType: 96, Name: "", ClockRate: 8000},
-			{PayloadType: 97, Name: "a/b", ClockRate: 8000}, {PayloadType: 98, Name: "Y", ClockRate: 0},
-			{PayloadType: 99, Name: "Z", ClockRate: 8000, Fmtp: "x\r\na=evil"}, PCMA,
-			{PayloadType: 8, Name: "dup", ClockRate: 8000}}},
-			[]string{"m=audio 4000 RTP/AVP 8", "a=rtpmap:8 PCMA/8000", "a=sendrecv"}},
-		{"ptime out of range, bad direction", Local{Addr: addr, Port: 4000, Ptime: 5000, Direction: Direction(9)},
-			[]string{"m=audio 4000 RTP/AVP 0 8", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=sendrecv"}},
+				"a=fmtp:97 0-16", "a=sendrecv",
+			},
+		},
+		{
+			"unusable codecs left out",
+			Local{Addr: addr, Port: 4000, Codecs: []Codec{
+				{PayloadType: 200, Name: "X", ClockRate: 8000},
+				{PayloadType: 96, Name: "", ClockRate: 8000},
+				{PayloadType: 97, Name: "a/b", ClockRate: 8000},
+				{PayloadType: 98, Name: "Y", ClockRate: 0},
+				{PayloadType: 99, Name: "Z", ClockRate: 8000, Fmtp: "x\r\na=evil"},
+				PCMA,
+				{PayloadType: 8, Name: "dup", ClockRate: 8000},
+			}},
+			[]string{"m=audio 4000 RTP/AVP 8", "a=rtpmap:8 PCMA/8000", "a=sendrecv"},
+		},
+		{
+			"ptime out of range, bad direction",
+			Local{Addr: addr, Port: 4000, Ptime: 5000, Direction: Direction(9)},
+			[]string{"m=audio 4000 RTP/AVP 0 8", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=sendrecv"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,11 +16,13 @@ type Codec struct {
 }
 
 // The G.711 codecs with their static payload types (RFC 3551 §6).
+// The two codecs Ringdesk speaks. Codec is a value type, so these cannot be
+// changed through a copy; treat them as constants.
 var (
 	// PCMU is G.711 µ-law, static payload type 0.
-	PCMU = Codec{PayloadType: 0, Name: "PCMU", ClockRate: 8000}
+	PCMU = Codec{PayloadType: 0, Name: "PCMU", ClockRate: 8000} //nolint:gochecknoglobals // constant value
 	// PCMA is G.711 A-law, static payload type 8.
-	PCMA = Codec{PayloadType: 8, Name: "PCMA", ClockRate: 8000}
+	PCMA = Codec{PayloadType: 8, Name: "PCMA", ClockRate: 8000} //nolint:gochecknoglobals // constant value
 )
 
 const (

@@ -237,7 +237,7 @@ func (c *Call) authenticate(res *sip.Response) (sip.ClientTransaction, error) {
 	c.inv = req
 	c.mu.Unlock()
 	c.Dialog.mu.Lock()
-	c.Dialog.localCSeq = req.CSeq().SeqNo
+	c.localCSeq = req.CSeq().SeqNo
 	c.Dialog.mu.Unlock()
 	tx, err := p.cli.TransactionRequest(p.ctx, req, sipgo.ClientRequestBuild)
 	if err != nil {
@@ -387,10 +387,10 @@ func (c *Call) Bye(ctx context.Context, hdrs ...Header) (int, error) {
 	c.mu.Unlock()
 	if !answered && early != nil {
 		c.Dialog.mu.Lock()
-		if c.Dialog.remoteTarget.Host == "" {
-			c.Dialog.remoteTag, _ = early.To().Params.Get("tag")
+		if c.remoteTarget.Host == "" {
+			c.remoteTag, _ = early.To().Params.Get("tag")
 			if ct := early.Contact(); ct != nil {
-				c.Dialog.remoteTarget = *ct.Address.Clone()
+				c.remoteTarget = *ct.Address.Clone()
 			}
 		}
 		c.Dialog.mu.Unlock()

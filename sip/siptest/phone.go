@@ -95,6 +95,7 @@ func NewPhone(t testing.TB, o Options) *Phone {
 }
 
 func newPhone(t testing.TB, o Options) (*Phone, error) {
+	t.Helper()
 	if o.Transport == "" {
 		o.Transport = "udp"
 	}
@@ -152,10 +153,10 @@ func newPhone(t testing.TB, o Options) (*Phone, error) {
 	}
 	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(log), sipgo.WithClientHostname(o.IP)}
 	if p.transport == "UDP" {
-		pc, err := net.ListenPacket("udp4", net.JoinHostPort(o.IP, "0"))
-		if err != nil {
+		pc, lerr := net.ListenPacket("udp4", net.JoinHostPort(o.IP, "0"))
+		if lerr != nil {
 			_ = p.ua.Close()
-			return nil, err
+			return nil, lerr
 		}
 		p.pc = pc
 		p.local = pc.LocalAddr().(*net.UDPAddr).AddrPort()

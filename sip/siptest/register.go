@@ -371,14 +371,14 @@ func SendRaw(ctx context.Context, addr string, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if _, err := conn.Write(data); err != nil {
+	if _, err = conn.Write(data); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(rawWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	if err := conn.SetReadDeadline(deadline); err != nil {
+	if err = conn.SetReadDeadline(deadline); err != nil {
 		return nil, err
 	}
 	buf := make([]byte, 65536)
