@@ -23,6 +23,10 @@ const (
 	// current one has been silent this long (NAT rebinding), so stray or
 	// spoofed packets cannot steal the stream (RTP bleed).
 	relatchAfter = time.Second
+	// freshWindow is how many packets after a source switch are checked
+	// for mapping before the switch; reordering is never that deep, and
+	// later the sequence numbers wrap (RFC 3550 §5.1), so the check stops.
+	freshWindow = 64
 	// readErrorBudget ends a session after this many consecutive read errors.
 	readErrorBudget = 100
 )
@@ -229,6 +233,7 @@ type outStream struct {
 	src      *Session
 	srcSSRC  uint32
 	firstSeq uint16 // first sequence number of the current source's mapping
+	fresh    uint8  // packets sent since the source switch, up to freshWindow
 	seqDelta uint16
 	tsDelta  uint32
 	hdr      rtp.Header
@@ -469,18 +474,22 @@ func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 		o.seqDelta = seq - in.SequenceNumber
 		o.tsDelta = ts - in.Timestamp
 		o.firstSeq = seq
+		o.fresh = 0
 		o.src = src
 		o.srcSSRC = in.SSRC
 		in.Marker = true
 	}
 	seq := in.SequenceNumber + o.seqDelta
 	ts := in.Timestamp + o.tsDelta
-	if int16(seq-o.firstSeq) < 0 { //nolint:gosec // serial number arithmetic (RFC 1982)
-		// A packet of the new source that arrives late maps before its
-		// first one, onto numbers the previous source already used.
-		o.mu.Unlock()
-		s.txDropped.Add(1)
-		return
+	if o.fresh < freshWindow {
+		if int16(seq-o.firstSeq) < 0 { //nolint:gosec // serial number arithmetic (RFC 1982)
+			// A packet of the new source that arrives late maps before
+			// its first one, onto numbers the previous source used.
+			o.mu.Unlock()
+			s.txDropped.Add(1)
+			return
+		}
+		o.fresh++
 	}
 	if !o.sent || int16(seq-o.seq) > 0 { //nolint:gosec // serial number arithmetic
 		o.seq = seq

@@ -185,21 +185,13 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 		c.mu.Unlock()
 		if err := c.establish(res); err != nil {
 			d.log.Warn("bad 2xx to invite", "error", err)
-			c.s.goBackground(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
-				defer cancel()
-				_ = d.bye(ctx, "")
-			})
+			c.byeInBackground()
 			d.events.emit(Rejected{Code: 502, Reason: "Bad Gateway", Err: err})
 			return true
 		}
 		if cancelled {
 			// The 2xx crossed our CANCEL (RFC 3261 §9.1): take it and hang up.
-			c.s.goBackground(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
-				defer cancel()
-				_ = d.bye(ctx, "")
-			})
+			c.byeInBackground()
 			d.events.emit(Rejected{Code: 487, Reason: "Request Terminated"})
 			return true
 		}
@@ -223,6 +215,17 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 		d.events.emit(Rejected{Code: res.StatusCode, Reason: res.Reason})
 		return true
 	}
+}
+
+// byeInBackground hangs up a 2xx Ringdesk does not want.
+func (c *OutboundCall) byeInBackground() {
+	c.s.goBackground(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+		defer cancel()
+		if err := c.d.bye(ctx, ""); err != nil {
+			c.d.log.Debug("bye of an unwanted 2xx failed", "error", err)
+		}
+	})
 }
 
 // establish turns the early dialog into a confirmed one on a 2xx: it takes
