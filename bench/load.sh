@@ -12,11 +12,13 @@
 #   --keep    keep the work directory (logs, SIPp CSVs) even when all went well
 # Environment (defaults in brackets):
 #   RINGDESK      Ringdesk binary [./bin/ringdesk; built into the work dir if missing]
-#   STEPS_CPS     call rates of part 1 ["100 200 400 800 1200 1600 2000 2500 3000"]
+#   STEPS_CPS     call rates of part 1 (empty: skip the part) ["100 200 400 800 1000 1200 1600 2000 2500 3000"]
 #   STEP_SECS     seconds of calls per CPS step: calls = rate x STEP_SECS [10]
 #   MAX_CALLS     cap on the calls of one CPS step [10000]
 #   CPS_HOLD_MS   call length in part 1 [1000]
-#   STEPS_CONC    concurrent calls of part 2 ["250 500 1000 1500 2000 2500 3000"]
+#   RETRANS_STORM_PCT  part 1 stops when SIP retransmissions exceed this % of
+#                 the calls of a step (that step does not count) [5]
+#   STEPS_CONC    concurrent calls of part 2 (empty: skip the part) ["250 500 1000 1250 1500 1750 2000 2500 3000"]
 #   HOLD          seconds every call of a part-2 step is up at once [20]
 #   RAMP_CPS      call rate used to set up part-2 calls [calls/4, within 200-500]
 #   MAX_LOSS_PCT  part-2 pass mark [0.1]
@@ -44,14 +46,14 @@ for a in "$@"; do
 done
 
 if ((QUICK)); then
-	: "${STEPS_CPS:=50 200}" "${STEP_SECS:=5}" "${STEPS_CONC:=100 250}" "${HOLD:=8}"
+	: "${STEPS_CPS=50 200}" "${STEP_SECS:=5}" "${STEPS_CONC=100 250}" "${HOLD:=8}"
 fi
-: "${STEPS_CPS:=100 200 400 800 1200 1600 2000 2500 3000}"
+: "${STEPS_CPS=100 200 400 800 1000 1200 1600 2000 2500 3000}"
 : "${STEP_SECS:=10}" "${MAX_CALLS:=10000}" "${CPS_HOLD_MS:=1000}"
-: "${STEPS_CONC:=250 500 1000 1500 2000 2500 3000}"
-: "${HOLD:=20}" "${RAMP_CPS:=}" "${MAX_LOSS_PCT:=0.1}" "${CPU_SAT_PCT:=90}" "${NOISY_PCT:=30}" "${QUIET_WAIT:=60}"
+: "${STEPS_CONC=250 500 1000 1250 1500 1750 2000 2500 3000}"
+: "${HOLD:=20}" "${RAMP_CPS:=}" "${MAX_LOSS_PCT:=0.1}" "${CPU_SAT_PCT:=90}" "${NOISY_PCT:=30}" "${QUIET_WAIT:=60}" "${RETRANS_STORM_PCT:=5}"
 : "${RINGDESK:=$ROOT/bin/ringdesk}"
-export STEPS_CPS STEP_SECS MAX_CALLS CPS_HOLD_MS STEPS_CONC HOLD RAMP_CPS MAX_LOSS_PCT CPU_SAT_PCT NOISY_PCT QUIET_WAIT KEEP QUICK
+export STEPS_CPS STEP_SECS MAX_CALLS CPS_HOLD_MS STEPS_CONC HOLD RAMP_CPS MAX_LOSS_PCT CPU_SAT_PCT NOISY_PCT QUIET_WAIT RETRANS_STORM_PCT KEEP QUICK
 
 die() { echo "load.sh: $*" >&2; exit 1; }
 command -v sipp >/dev/null || die "sipp not found: run 'make peers' (or test/peers/install.sh)"
@@ -110,10 +112,13 @@ pct() { awk -v t="$1" -v s="$2" -v hz="$HZ" 'BEGIN{ if (s <= 0 || t <= 0) print 
 nsock() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 # udp_snmp: "InErrors RcvbufErrors SndbufErrors InDatagrams" (this network namespace)
 udp_snmp() { awk '/^Udp:/{ if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["InErrors"], $c["RcvbufErrors"], $c["SndbufErrors"], $c["InDatagrams"] }' /proc/net/snmp; }
-# sock_drops PID: kernel receive drops summed over the process's open UDP sockets
+# sock_drops PID PORT: kernel receive drops on the process's open UDP sockets:
+# "on-PORT (SIP) on-the-others (RTP)"
 sock_drops() {
 	find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -d 'socket:[]' |
-		awk 'NR==FNR{ino[$1]=1; next} FNR>1 && ($10 in ino){d+=$13} END{print d+0}' - /proc/net/udp
+		awk -v port="$(printf '%04X' "$2")" 'NR==FNR{ino[$1]=1; next}
+			FNR>1 && ($10 in ino){ split($2, a, ":"); if (a[2] == port) sip += $13; else rtp += $13 }
+			END{print sip+0, rtp+0}' - /proc/net/udp
 }
 free_udp_port() { # an unused UDP port (outside a namespace only)
 	local p
@@ -217,7 +222,8 @@ EOF
 start_ringdesk() {
 	RDLOG=$WORK/$1.log
 	sed "s|data_dir: .*|data_dir: ./$1-data|" ringdesk.yaml >"$1.yaml"
-	"$RINGDESK" -config "$1.yaml" -log-format json >"$1.out" 2>"$RDLOG" &
+	# gctrace: one line per GC on stderr (the log), with the live heap after it
+	GODEBUG=${GODEBUG:+$GODEBUG,}gctrace=1 "$RINGDESK" -config "$1.yaml" -log-format json >"$1.out" 2>"$RDLOG" &
 	RDPID=$!
 	for _ in $(seq 100); do grep -q 'SIP:' "$1.out" 2>/dev/null && break; kill -0 $RDPID 2>/dev/null || break; sleep 0.05; done
 	grep -q 'SIP:' "$1.out" || { cat "$1.out" "$RDLOG" >&2; die "Ringdesk did not start"; }
@@ -298,6 +304,7 @@ calls_summary() {
 		arx += num(a, "rx_packets"); atx += num(a, "tx_packets")
 		brx += num(b, "rx_packets"); btx += num(b, "tx_packets")
 	}
+	/^gc [0-9]+ @/ { if (match($0, /[0-9]+->[0-9]+->[0-9]+ MB/)) { split(substr($0, RSTART, RLENGTH - 3), h, "->"); if (h[3] + 0 > heap) heap = h[3] + 0 } }
 	/"level":"(WARN|ERROR)"/ {
 		lvl = str($0, "level"); m = lvl ": " str($0, "msg"); e = str($0, "error"); if (e != "") m = m " (" e ")"
 		if (!(m in probs)) order[++np] = m
@@ -307,7 +314,7 @@ calls_summary() {
 	END {
 		printf "started=%d ended=%d open=%d leftover=%d abnormal=%d warn=%d err=%d\n", started, ended, started - ended, leftover, abnormal, nwarn, nerr
 		printf "caller_rx=%d caller_tx=%d callee_rx=%d callee_tx=%d\n", arx, atx, brx, btx
-		printf "rate=%.0f\n", (started > 1 && last > first) ? (started - 1) / (last - first) : 0
+		printf "rate=%.0f heap=%d\n", (started > 1 && last > first) ? (started - 1) / (last - first) : 0, heap
 		s = ""; for (c in causes) s = s (s == "" ? "" : ",") c "=" causes[c]; printf "causes=%s\n", s
 		for (i = 1; i <= np && i <= 8; i++) printf "problem=%dx %s\n", probs[order[i]], order[i]
 	}'
@@ -370,7 +377,7 @@ cps_step() {
 	wait_quiet
 	D=$WORK/cps-$R-$try; mkdir -p "$D"; cd "$D" || die "cd $D"
 	T_MAX=$((N / R + CPS_HOLD_MS / 1000 + 40))
-	off=$(logsize); read -r e0 r0 _ _ <<<"$(udp_snmp)"; d0=$(sock_drops $RDPID)
+	off=$(logsize); read -r e0 r0 _ _ <<<"$(udp_snmp)"; read -r d0 _ <<<"$(sock_drops $RDPID "$RD_PORT")"
 	rd0=$(ticks $RDPID); b0=$(busy_ticks); t0=$(now); t_start=$SECONDS
 	run_sipp uas -sf "$HERE/sipp/uas_cps.xml" -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MP" \
 		-s 1002 -m "$N" -timeout "${T_MAX}s" -stf uas.csv "${SIPP_COMMON[@]}"
@@ -389,7 +396,7 @@ cps_step() {
 	t1=$(now); rd1=$(ticks $RDPID); b1=$(busy_ticks)
 	wait_sipp uas 4
 	local idle_ok=1; wait_idle 20 || idle_ok=0
-	read -r e1 r1 _ _ <<<"$(udp_snmp)"; d1=$(sock_drops $RDPID)
+	read -r e1 r1 _ _ <<<"$(udp_snmp)"; read -r d1 _ <<<"$(sock_drops $RDPID "$RD_PORT")"
 	local sum created ok f_uac f_uas rt_uac rt_uas rtime failed retrans wall rdcpu scpu others note
 	sum=$(log_slice "$off" | calls_summary)
 	created=$(csv_last uac.csv TotalCallCreated); ok=$(csv_last uac.csv 'SuccessfulCall(C)')
@@ -406,26 +413,32 @@ cps_step() {
 	others=$(pct $((b1 - b0 - (rd1 - rd0) - sticks)) "$wall"); ((others < 0)) && others=0
 	note=$(ringdesk_note "$sum")
 	((d1 > d0)) && note+=" sip_sock_drops=$((d1 - d0))"
-	printf '%6d %6s %6d %6d %6d %7d %7s %7s %7s %8s %6s %7d %8d  %s\n' "$R" "$(kv "$sum" rate)" "$created" "$ok" \
-		"$failed" "$retrans" "$rtime" "$rdcpu" "$(mb "$rss_max")" "$scpu" "$others" $((e1 - e0)) $((r1 - r0)) "$note"
-	echo "$R $try $created $ok $failed $retrans $rtime $rdcpu $rss_max $scpu $others $((e1 - e0)) $((r1 - r0)) $(kv "$sum" rate)" >>"$WORK/cps.dat"
+	local mspc heap
+	mspc=$(awk -v t=$((rd1 - rd0)) -v c="$created" -v hz="$HZ" 'BEGIN{printf "%.2f", (c > 0 ? 1000 * t / hz / c : 0)}')
+	heap=$(kv "$sum" heap)
+	printf '%5d %5s %6d %6d %6d %7d %7s %6s %7s %6s %7s %6s %6s %6d %6d  %s\n' "$R" "$(kv "$sum" rate)" "$created" "$ok" \
+		"$failed" "$retrans" "$rtime" "$rdcpu" "$mspc" "$(mb "$rss_max")" "$heap" "$scpu" "$others" $((e1 - e0)) $((r1 - r0)) "$note"
+	echo "$R $try $created $ok $failed $retrans $rtime $rdcpu $mspc $rss_max $heap $scpu $others $((e1 - e0)) $((r1 - r0)) $(kv "$sum" rate)" >>"$WORK/cps.dat"
 	step_problems "CPS $R" "$sum" "$created" "$idle_ok"
 	cd "$WORK" || die "cd"
 	C_FAILED=$failed C_OTHERS=$others C_STOP=
 	if ((failed > 0)); then C_STOP="failed calls"
-	elif ((retrans > created / 100 + 10)); then C_STOP="retransmission storm"
+	elif ((retrans * 100 > created * RETRANS_STORM_PCT + 1000)); then C_STOP="retransmission storm (over ${RETRANS_STORM_PCT}% of the calls)"
 	elif (($(kv "$sum" rate) < R * 8 / 10)); then C_STOP="the generator could not reach the rate"
 	else
 		BEST_CPS=$R
-		BEST_CPS_LINE="$R CPS: $created calls, 0 failed, $retrans retransmissions, response ${rtime} ms; Ringdesk ${rdcpu}% CPU, $(mb "$rss_max") MB RSS; SIPp ${scpu}% CPU; others ${others}%"
+		BEST_CPS_LINE="$R CPS ($created calls, 0 failed, $retrans retransmissions, response ${rtime} ms): Ringdesk ${rdcpu}% CPU = ${mspc} ms CPU per call, RSS up to $(mb "$rss_max") MB (live heap ${heap} MB); SIPp ${scpu}% CPU; others ${others}%"
 	fi
 }
 
 echo
 echo "== 1. Call rate: ${CPS_HOLD_MS} ms calls (INVITE, 407, INVITE with credentials, 180, 200, ACK, BYE; SDP, no RTP),"
 echo "      $STEP_SECS s of calls per step (at most $MAX_CALLS calls), fresh SIPp processes per step"
-printf '%6s %6s %6s %6s %6s %7s %7s %7s %7s %8s %6s %7s %8s  %s\n' \
-	"cps" "got" "calls" "ok" "failed" "retrans" "resp_ms" "rd_cpu%" "rd_MB" "sipp_cpu%" "others" "udp_err" "rcvbuf" "ringdesk"
+echo "      rd_*: Ringdesk (cpu: % of one core; ms/call: CPU per call; rss: peak RSS; heap: live heap after GC),"
+echo "      sipp: both SIPp processes; others: the rest of this machine; udp_err/rcvbuf: kernel UDP InErrors/RcvbufErrors"
+printf '%5s %5s %6s %6s %6s %7s %7s %6s %7s %6s %7s %6s %6s %6s %6s  %s\n' \
+	"cps" "got" "calls" "ok" "failed" "retrans" "resp_ms" "rd_cpu" "ms/call" "rd_rss" "rd_heap" "sipp" "others" "udperr" "rcvbuf" "ringdesk"
+printf '%5s %5s %6s %6s %6s %7s %7s %6s %7s %6s %7s %6s %6s %6s %6s\n' "" "" "" "" "" "" "" "%" "" "MB" "MB" "%" "%" "" ""
 BEST_CPS=0 BEST_CPS_LINE=
 start_ringdesk cps
 for R in $STEPS_CPS; do
@@ -454,7 +467,7 @@ conc_step() {
 	D=$WORK/conc-$N-$try; mkdir -p "$D"; cd "$D" || die "cd $D"
 	head -c $((K * 160)) /dev/zero | tr '\0' '\377' >bench-media.ulaw # u-law silence, 160 B per 20 ms
 	T_MAX=$((RAMP + F + 40))
-	off=$(logsize); read -r e0 r0 _ _ <<<"$(udp_snmp)"
+	off=$(logsize); read -r e0 r0 _ _ <<<"$(udp_snmp)"; read -r sipd0 _ <<<"$(sock_drops $RDPID "$RD_PORT")"
 	run_sipp uas -sf "$HERE/sipp/uas_media.xml" -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MP" \
 		-s 1002 -m "$N" -timeout "${T_MAX}s" -stf uas.csv "${SIPP_COMMON[@]}"
 	uas=$SIPP_PID
@@ -476,19 +489,20 @@ conc_step() {
 	# the first call's stream ends about F s after t0: keep the window inside it
 	win=$(awk -v f="$F" -v e="$(fsub "$tup" "$t0")" -v h="$HOLD" 'BEGIN{w = f - e - 2; if (w > h) w = h; if (w < 1) w = 1; printf "%.1f", w}')
 	sleep 1 # the last calls' streams start
-	local own0 own1 rd0 rd1 u0 u1 s0 s1 b0 b1 w0 w1 held rss_peak srss sdrops
+	local own0 own1 rd0 rd1 u0 u1 s0 s1 b0 b1 w0 w1 held rss_peak srss rtpd sipd1
 	own0=$(log_slice "$off" | calls_summary); own0=$(kv "$own0" ended)
 	rd0=$(ticks $RDPID); u0=$(ticks "$uac"); s0=$(ticks "$uas"); b0=$(busy_ticks); w0=$(now)
 	sleep "$(awk -v w="$win" 'BEGIN{print (w > 1.5 ? w - 1 : 0.5)}')"
 	rd1=$(ticks $RDPID); u1=$(ticks "$uac"); s1=$(ticks "$uas"); b1=$(busy_ticks); w1=$(now)
 	held=$((($(nsock $RDPID) - RD_SOCK0) / 2)); ((held > N)) && held=$N
 	rss_peak=$(rss_kb $RDPID); srss=$(($(rss_kb "$uac") + $(rss_kb "$uas")))
-	sdrops=$(sock_drops $RDPID)
+	read -r _ rtpd <<<"$(sock_drops $RDPID "$RD_PORT")" # RTP sockets close with their calls: now
 	own1=$(log_slice "$off" | calls_summary); own1=$(kv "$own1" ended)
 	wait_sipp uac $((T_MAX + 20))
 	wait_sipp uas 4
 	local idle_ok=1; wait_idle 20 || idle_ok=0
-	read -r e1 r1 _ _ <<<"$(udp_snmp)"
+	read -r e1 r1 _ _ <<<"$(udp_snmp)"; read -r sipd1 _ <<<"$(sock_drops $RDPID "$RD_PORT")"
+	local retrans=$(($(csv_last uac.csv 'Retransmissions(C)') + $(csv_last uas.csv 'Retransmissions(C)')))
 	local sum created ok f_uac f_uas failed ended loss inloss pps uspkt rdcpu scpu others kbcall note
 	sum=$(log_slice "$off" | calls_summary)
 	created=$(csv_last uac.csv TotalCallCreated); ok=$(csv_last uac.csv 'SuccessfulCall(C)')
@@ -496,22 +510,26 @@ conc_step() {
 	CALLS_PLACED=$((CALLS_PLACED + created))
 	failed=$((f_uac + f_uas + (created > ok + f_uac ? created - ok - f_uac : 0) + N - created))
 	ended=$(kv "$sum" ended)
-	read -r loss inloss pps uspkt rdcpu scpu others kbcall <<<"$(awk -v n="$N" -v k="$K" -v f="$F" \
+	local heap; heap=$(kv "$sum" heap)
+	read -r loss inloss pps uspkt rdcpu scpu others kbcall hkbcall <<<"$(awk -v n="$N" -v k="$K" -v f="$F" \
 		-v arx="$(kv "$sum" caller_rx)" -v atx="$(kv "$sum" caller_tx)" -v brx="$(kv "$sum" callee_rx)" -v btx="$(kv "$sum" callee_tx)" \
 		-v rdt=$((${rd1:-0} - ${rd0:-0})) -v st=$((${u1:-0} - ${u0:-0} + ${s1:-0} - ${s0:-0})) -v bt=$((b1 - b0)) \
-		-v hz="$HZ" -v w="$(fsub "$w1" "$w0")" -v held="$held" -v rss="$rss_peak" -v rss0="$RD_RSS0" 'BEGIN{
+		-v hz="$HZ" -v w="$(fsub "$w1" "$w0")" -v held="$held" -v rss="$rss_peak" -v rss0="$RD_RSS0" -v heap="$heap" 'BEGIN{
 		sent = 2 * n * k                    # packets SIPp sends to Ringdesk, both directions
 		rx = arx + brx; tx = atx + btx      # received from the phones; forwarded to the other phone
 		loss = sent > 0 ? 100 * (1 - tx / sent) : 0; inloss = sent > 0 ? 100 * (1 - rx / sent) : 0
 		pps = (rx + tx) / f                 # every call streams f s, all together most of the time
 		fw = held * 100 * w                 # packets forwarded during the window
 		oth = 100 * (bt - rdt - st) / hz / w; if (oth < 0) oth = 0
-		printf "%.3f %.3f %.0f %.1f %.0f %.0f %.0f %.1f\n", loss, inloss, pps, (fw > 0 ? 1e6 * rdt / hz / fw : 0),
-			100 * rdt / hz / w, 100 * st / hz / w, oth, (held > 0 ? (rss - rss0) / held : 0) }')"
-	note="$(ringdesk_note "$sum") rx=$(($(kv "$sum" caller_rx) + $(kv "$sum" callee_rx))) tx=$(($(kv "$sum" caller_tx) + $(kv "$sum" callee_tx))) sent=$((2 * N * K))"
-	printf '%6d %5d %6d %8d %7s %7s %7s %6s %6s %7s %8s %6s %7d %8d  %s\n' "$N" "$held" "$failed" "$pps" "$loss" "$inloss" \
-		"$rdcpu" "$uspkt" "$(mb "$rss_peak")" "$kbcall" "$scpu" "$others" "$sdrops" $((r1 - r0)) "$note"
-	echo "$N $try $held $failed $pps $loss $inloss $rdcpu $uspkt $rss_peak $kbcall $scpu $others $sdrops $((r1 - r0)) $ended $srss" >>"$WORK/conc.dat"
+		printf "%.3f %.3f %.0f %.1f %.0f %.0f %.0f %.0f %.0f\n", loss, inloss, pps, (fw > 0 ? 1e6 * rdt / hz / fw : 0),
+			100 * rdt / hz / w, 100 * st / hz / w, oth, (held > 0 ? (rss - rss0) / held : 0), (held > 0 ? 1024 * heap / held : 0) }')"
+	note="$(ringdesk_note "$sum")"
+	((retrans > 0)) && note+=" sip_retrans=$retrans"
+	((sipd1 > sipd0)) && note+=" sip_sock_drops=$((sipd1 - sipd0))"
+	note+=" rx=$(($(kv "$sum" caller_rx) + $(kv "$sum" callee_rx))) tx=$(($(kv "$sum" caller_tx) + $(kv "$sum" callee_tx))) sent=$((2 * N * K))"
+	printf '%5d %5d %6d %7d %6s %6s %6s %6s %6s %7s %6s %7s %6s %6s %8d %8d  %s\n' "$N" "$held" "$failed" "$pps" "$loss" "$inloss" \
+		"$rdcpu" "$uspkt" "$(mb "$rss_peak")" "$heap" "$kbcall" "$hkbcall" "$scpu" "$others" "$rtpd" $((r1 - r0)) "$note"
+	echo "$N $try $held $failed $pps $loss $inloss $rdcpu $uspkt $rss_peak $heap $kbcall $hkbcall $scpu $others $rtpd $((r1 - r0)) $ended $srss $retrans $((sipd1 - sipd0))" >>"$WORK/conc.dat"
 	step_problems "$N calls" "$sum" "$created" "$idle_ok"
 	((own1 > own0)) && note_problem "$N calls: $((own1 - own0)) calls ended during the measurement window"
 	((held < N)) && note_problem "$N calls: only $held of $N were up together (set up at $RR CPS)"
@@ -526,7 +544,7 @@ conc_step() {
 	elif ((held < N)); then M_STOP="the calls could not all be up together"
 	else
 		BEST_CONC=$N
-		BEST_CONC_LINE="$N calls: loss ${loss}%, $pps pps through Ringdesk; Ringdesk ${rdcpu}% CPU (${uspkt} us per forwarded packet), $(mb "$rss_peak") MB RSS (~${kbcall} KB per call); SIPp ${scpu}% CPU; others ${others}%"
+		BEST_CONC_LINE="$N calls ($pps pps through Ringdesk, loss ${loss}%): Ringdesk ${rdcpu}% CPU = ${uspkt} us CPU per forwarded packet, RSS $(mb "$rss_peak") MB = ${kbcall} KB per call (live heap ${heap} MB = ${hkbcall} KB per call); SIPp ${scpu}% CPU; others ${others}%"
 		((sat)) && M_STOP="Ringdesk CPU ${rdcpu}% >= ${CPU_SAT_PCT}% of the ${avail}% SIPp leaves it (saturated)"
 	fi
 	return 0
@@ -535,11 +553,15 @@ conc_step() {
 echo
 echo "== 2. Concurrent calls with RTP both ways (G.711, 20 ms: 50 pps per direction per leg, 200 pps per call"
 echo "      through Ringdesk), all calls up together for ${HOLD} s; loss from Ringdesk's per-call counters"
-printf '%6s %5s %6s %8s %7s %7s %7s %6s %6s %7s %8s %6s %7s %8s  %s\n' \
-	"calls" "held" "failed" "pps" "loss%" "inloss%" "rd_cpu%" "us/pkt" "rd_MB" "KB/call" "sipp_cpu%" "others" "sockdrop" "rcvbuf" "ringdesk"
+echo "      pps: packets/s in+out of Ringdesk; loss: not forwarded of what SIPp sent; inloss: not received;"
+echo "      us/pkt: Ringdesk CPU per forwarded packet; KB/c: (RSS - idle RSS) and live heap per call;"
+echo "      rtpdrop: kernel drops on Ringdesk's RTP sockets; rcvbuf: all RcvbufErrors (SIPp never reads its RTP)"
+printf '%5s %5s %6s %7s %6s %6s %6s %6s %6s %7s %6s %7s %6s %6s %8s %8s  %s\n' \
+	"calls" "held" "failed" "pps" "loss" "inloss" "rd_cpu" "us/pkt" "rd_rss" "rd_heap" "KB/c" "heapKB/c" "sipp" "others" "rtpdrop" "rcvbuf" "ringdesk"
+printf '%5s %5s %6s %7s %6s %6s %6s %6s %6s %7s %6s %7s %6s %6s %8s %8s\n' "" "" "" "" "%" "%" "%" "" "MB" "MB" "" "" "%" "%" "" ""
 BEST_CONC=0 BEST_CONC_LINE=
 start_ringdesk media
-echo "       (a fresh Ringdesk: RSS $(mb "$RD_RSS0") MB idle; KB/call = (RSS during the step - that) / calls)"
+echo "      (a fresh Ringdesk for this part: RSS $(mb "$RD_RSS0") MB idle)"
 for N in $STEPS_CONC; do
 	conc_step "$N" 1
 	if [[ -n $M_STOP && $M_STOP != Ringdesk* ]] && ((NOISY_PCT > 0 && M_OTHERS > NOISY_PCT)); then

@@ -108,6 +108,11 @@ func (c *Call) handler(leg *Leg) sip.EventHandler {
 // run is the call's supervisor.
 func (c *Call) run(ctx context.Context) {
 	defer close(c.done)
+	defer func() { // a bug in teardown (or an observer) must not take the PBX down either
+		if r := recover(); r != nil {
+			c.log.Error("call teardown panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
 	defer c.teardown(ctx)
 	defer func() {
 		if r := recover(); r != nil {
@@ -326,6 +331,10 @@ func (c *Call) progress(leg *Leg, ev sip.ProgressReceived) {
 		media.Bridge(c.caller.rtp, leg.rtp)
 		if !c.sentEarly {
 			c.sentEarly = true
+			if c.caller.state == LegStateTrying {
+				c.caller.state = LegStateRinging
+				c.caller.rec.Ringing = time.Now()
+			}
 			if err := c.caller.in.Progress(183, c.caller.lastBody); err != nil {
 				c.log.Debug("183 to caller failed", "error", err)
 			}
@@ -382,6 +391,13 @@ func (c *Call) answer(ctx context.Context, leg *Leg, ev sip.Answered) {
 	}
 	media.Bridge(c.caller.rtp, leg.rtp)
 	if err := c.caller.in.Answer(c.caller.lastBody); err != nil {
+		// The callee answered, the caller is not there: hang the callee up.
+		c.winner, c.answered = nil, time.Time{}
+		if errors.Is(err, sip.ErrCancelled) {
+			c.caller.peerEnded = true
+			c.finish(CauseCancelled, RoleCaller)
+			return
+		}
 		c.log.Warn("answering the caller failed", "error", err)
 		c.finish(CauseSignaling, RoleSystem)
 		return
@@ -603,10 +619,11 @@ func (c *Call) teardown(ctx context.Context) {
 			leg.rec.HeldFor += now.Sub(leg.heldSince)
 		}
 		code := c.cause.Status()
-		if leg.state == LegStateAnswered || leg.state == LegStateHeld {
+		switch {
+		case leg.state == LegStateAnswered || leg.state == LegStateHeld:
 			code = 200
-		} else if leg == c.caller && c.cause == CauseCancelled {
-			code = 487
+		case leg.dir == Outbound, leg == c.caller && c.cause == CauseCancelled:
+			code = 487 // a phone Ringdesk stopped ringing, or the caller who did
 		}
 		if leg.rec.Status != 0 {
 			code = leg.rec.Status

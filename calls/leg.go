@@ -110,11 +110,29 @@ func (l *Leg) answerOffer(body []byte) ([]byte, error) {
 }
 
 // makeOffer builds Ringdesk's offer for this leg.
+//
+// Before anything is negotiated on the leg, the session already accepts
+// what the offer lists: the offerer must be ready to receive as soon as it
+// has sent the offer (RFC 3264 §5.1), and a late-offer caller may send RTP
+// before its ACK carries the answer.
 func (l *Leg) makeOffer() []byte {
-	return l.stamp(func(loc sdp.Local) []byte {
+	body := l.stamp(func(loc sdp.Local) []byte {
 		l.offer = sdp.NewOffer(loc)
 		return l.offer.Marshal()
 	})
+	if !l.hasNeg {
+		var p media.Params
+		for _, c := range l.offer.Media().Codecs {
+			if g := media.G711FromName(c.Name); g != media.G711Unknown {
+				p.Recv = append(p.Recv, media.Payload{PayloadType: c.PayloadType, Codec: g})
+			}
+		}
+		if d := l.offer.Media().DTMF; d != nil {
+			p.Recv = append(p.Recv, media.Payload{PayloadType: d.PayloadType, DTMF: true})
+		}
+		l.rtp.SetParams(p) // nothing to send yet: no remote address
+	}
+	return body
 }
 
 // takeAnswer applies the peer's answer to the offer Ringdesk made.
@@ -178,7 +196,7 @@ func (l *Leg) hangup(ctx context.Context, answered bool, cause Cause) error {
 	case l.out != nil && answered:
 		return l.out.Hangup(ctx, cause.byeReason())
 	case l.out != nil:
-		l.out.Cancel(cause.cancelReason())
+		l.out.Cancel(cause.cancelReason()) //nolint:contextcheck // CANCEL/BYE outlive the call on purpose, with their own timeout
 	}
 	return nil
 }

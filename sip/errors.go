@@ -7,6 +7,9 @@ var (
 	ErrClosed = errors.New("sip: closed")
 	// ErrDialogEnded is returned when a request is attempted on an ended dialog.
 	ErrDialogEnded = errors.New("sip: dialog ended")
+	// ErrCancelled is returned by Answer when the caller's CANCEL (or BYE
+	// in the early dialog) won: the caller got 487 instead.
+	ErrCancelled = errors.New("sip: cancelled by the caller")
 	// ErrFinalResponseSent is returned when a second final response is attempted
 	// on an INVITE.
 	ErrFinalResponseSent = errors.New("sip: final response already sent")

@@ -92,21 +92,31 @@ func (c *InboundCall) Progress(code int, sdp []byte) error {
 func (c *InboundCall) Answer(sdp []byte) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	if isClosed(c.cancelled) {
+		return fmt.Errorf("answer: %w", ErrCancelled)
+	}
 	if c.final.Load() {
 		return ErrFinalResponseSent
 	}
 	if c.d.isEnded() {
 		return ErrDialogEnded
 	}
-	if isClosed(c.cancelled) {
-		return fmt.Errorf("answer: %w", sip.ErrTransactionCanceled)
-	}
 	c.final.Store(true)
 	res := c.response(200, sdp)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	p, err := c.d.respond2xx(c.tx, res)
 	if err != nil {
+		if isClosed(c.cancelled) {
+			return fmt.Errorf("answer: %w: %w", ErrCancelled, err)
+		}
 		return err
+	}
+	if isClosed(c.cancelled) {
+		// The transaction took the CANCEL first and sent 487; our 2xx
+		// went nowhere.
+		c.d.clearAck(p)
+		close(p.done)
+		return fmt.Errorf("answer: %w", ErrCancelled)
 	}
 	c.finalOnce.Do(func() { close(c.finalSent) })
 	d := c.d
@@ -176,6 +186,7 @@ func (c *InboundCall) earlyBye() bool {
 		return false
 	}
 	res := c.response(487, nil)
+	c.cancelOnce.Do(func() { close(c.cancelled) })
 	c.finalOnce.Do(func() { close(c.finalSent) })
 	if err := c.tx.Respond(res); err != nil {
 		c.d.log.Debug("487 after early BYE failed", "error", err)

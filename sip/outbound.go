@@ -180,10 +180,15 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 	case res.IsSuccess():
 		c.mu.Lock()
 		c.final = true
-		cancelled := c.cancelWant
-		c.answered = !cancelled
 		c.mu.Unlock()
-		if err := c.establish(res); err != nil {
+		err := c.establish(res)
+		// A Cancel that came while the 2xx was being taken is honoured
+		// now, with BYE; one that comes later finds the leg answered.
+		c.mu.Lock()
+		cancelled := c.cancelWant
+		c.answered = err == nil && !cancelled
+		c.mu.Unlock()
+		if err != nil {
 			d.log.Warn("bad 2xx to invite", "error", err)
 			c.byeInBackground()
 			d.events.emit(Rejected{Code: 502, Reason: "Bad Gateway", Err: err})
@@ -276,25 +281,31 @@ func (c *OutboundCall) establish(res *sip.Response) error {
 // Cancel stops ringing: CANCEL now if a provisional response has arrived,
 // else as soon as one does (RFC 3261 §9.1: a CANCEL may not precede it). A
 // callee that never responds at all ends with Timer B (Rejected 408); a 2xx
-// that crosses the CANCEL is acknowledged and hung up. The leg reports
-// Rejected (487) once the callee confirms.
+// that crosses the CANCEL is acknowledged and hung up, also when it was
+// taken just before Cancel was called. The leg reports Rejected (487) once
+// the callee confirms.
 //
 // reason, when not empty, goes into a Reason header (RFC 3326), e.g.
 // `SIP;cause=200;text="Call completed elsewhere"`.
 func (c *OutboundCall) Cancel(reason string) {
 	c.mu.Lock()
-	if c.final || c.cancelWant {
+	if c.cancelWant {
 		c.mu.Unlock()
 		return
 	}
 	c.cancelWant = true
 	c.cancelReason = reason
-	send := c.provisional
+	answered := c.answered
+	send := !c.final && c.provisional
 	if send {
 		c.cancelSent = true
 	}
 	c.mu.Unlock()
-	if send {
+	switch {
+	case answered:
+		// The 2xx won the race with our CANCEL: hang it up (RFC 3261 §15).
+		c.byeInBackground()
+	case send:
 		c.s.goBackground(c.sendCancel)
 	}
 }
@@ -339,7 +350,7 @@ func (c *OutboundCall) Hangup(ctx context.Context, reason string) error {
 	answered := c.answered
 	c.mu.Unlock()
 	if !answered {
-		c.Cancel(reason)
+		c.Cancel(reason) //nolint:contextcheck // CANCEL/BYE outlive ctx on purpose, with their own timeout
 		return nil
 	}
 	return c.d.bye(ctx, reason)

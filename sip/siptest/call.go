@@ -233,9 +233,6 @@ func (c *Call) authenticate(res *sip.Response) (sip.ClientTransaction, error) {
 	req.AppendHeader(sip.NewHeader(authHdr, auth))
 	req.CSeq().SeqNo++
 	req.RemoveHeader("Via")
-	c.mu.Lock()
-	c.inv = req
-	c.mu.Unlock()
 	c.Dialog.mu.Lock()
 	c.localCSeq = req.CSeq().SeqNo
 	c.Dialog.mu.Unlock()
@@ -243,6 +240,11 @@ func (c *Call) authenticate(res *sip.Response) (sip.ClientTransaction, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Published only now: sipgo adds the Via while it sends, and Cancel
+	// reads the INVITE to build its CANCEL.
+	c.mu.Lock()
+	c.inv = req
+	c.mu.Unlock()
 	c.watchRetransmissions(tx)
 	return tx, nil
 }
