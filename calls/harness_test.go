@@ -3,8 +3,6 @@ package calls_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/sdp"
 	"github.com/ringdesk/ringdesk/sip"
@@ -90,7 +89,7 @@ type harness struct {
 	UDP    netip.AddrPort
 	TCP    netip.AddrPort
 
-	logs *logCapture
+	logs *testkit.LogCapture
 	// allowPanics: the test provokes a panic the switch must survive.
 	allowPanics atomic.Bool
 
@@ -214,12 +213,12 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		if h.Obs != nil {
 			h.Obs.check(tb)
 		}
-		checkGoroutines(tb, base, settleFor)
-		if p := h.logs.grep("panicked"); len(p) > 0 && !h.allowPanics.Load() {
+		testkit.CheckGoroutines(tb, base, settleFor)
+		if p := h.logs.Grep("panicked"); len(p) > 0 && !h.allowPanics.Load() {
 			tb.Errorf("recovered panics:\n%s", strings.Join(p, "\n"))
 		}
 		if tb.Failed() {
-			tb.Logf("log (last %d lines):\n%s", logKeep, strings.Join(h.logs.lines(), "\n"))
+			tb.Logf("log (last lines):\n%s", strings.Join(h.logs.Lines(), "\n"))
 		}
 	})
 	h.waitReady(tb)
@@ -233,7 +232,7 @@ func (h *harness) waitReady(tb testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	for ctx.Err() == nil {
-		res, err := siptest.SendRaw(ctx, h.UDP.String(), rawOptions(h.UDP, "ready-"+randHex(8)))
+		res, err := siptest.SendRaw(ctx, h.UDP.String(), siptest.RawOptions(h.UDP, "ready-"+testkit.RandHex(8)))
 		if err != nil {
 			tb.Fatalf("ping sip server: %v", err)
 		}
@@ -300,8 +299,7 @@ func (h *harness) waitQuiet(tb testing.TB) {
 	tb.Helper()
 	deadline := time.Now().Add(settleFor)
 	for {
-		last := h.logs.shared.lastSIP.Load()
-		quiet := time.Since(time.Unix(0, last))
+		quiet := time.Since(h.logs.LastSIP())
 		if quiet >= quietFor {
 			return
 		}
@@ -684,138 +682,26 @@ func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
 
 func (g *gate) wait() { <-g.ch }
 
-// logKeep is how many log lines a harness keeps to show when a test fails.
-const logKeep = 400
-
-// logCapture keeps the last log records in memory.
-type logCapture struct {
-	mu      sync.Mutex
-	records []string
-	level   slog.Level
-	attrs   []slog.Attr
-	shared  *logCapture
-	lastSIP atomic.Int64 // unix nanos of the last SIP message traced
-}
-
-func newLogCapture() *logCapture {
-	l := &logCapture{level: slog.LevelInfo}
+// newLogCapture keeps the harness's log: info and up, or every SIP message
+// and sipgo's own debug lines with RINGDESK_CALLS_TRACE set.
+func newLogCapture() *testkit.LogCapture {
+	level := slog.LevelInfo
 	if os.Getenv("RINGDESK_CALLS_TRACE") != "" {
-		l.level = slog.LevelDebug - 4 // sipgo's own debug lines, shifted down by package sip
+		level = slog.LevelDebug - 4 // sipgo's debug lines, shifted down by package sip
 	}
-	l.shared = l
-	return l
-}
-
-// Enabled lets debug records through for the SIP trace; Handle drops the
-// rest of them.
-func (l *logCapture) Enabled(_ context.Context, lv slog.Level) bool {
-	return lv >= min(l.shared.level, slog.LevelDebug)
-}
-
-func (l *logCapture) Handle(_ context.Context, r slog.Record) error {
-	if strings.HasPrefix(r.Message, "sip send") || strings.HasPrefix(r.Message, "sip recv") {
-		l.shared.lastSIP.Store(time.Now().UnixNano())
-	}
-	if r.Level < l.shared.level {
-		return nil
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s", r.Time.Format("15:04:05.000"), r.Level, r.Message)
-	for _, a := range l.attrs {
-		fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.String())
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.String())
-		return true
-	})
-	s := l.shared
-	s.mu.Lock()
-	s.records = append(s.records, b.String())
-	if len(s.records) > 2*logKeep {
-		s.records = append([]string(nil), s.records[len(s.records)-logKeep:]...)
-	}
-	s.mu.Unlock()
-	return nil
-}
-
-func (l *logCapture) WithAttrs(as []slog.Attr) slog.Handler {
-	return &logCapture{attrs: append(append([]slog.Attr(nil), l.attrs...), as...), shared: l.shared}
-}
-
-func (l *logCapture) WithGroup(string) slog.Handler { return l }
-
-func (l *logCapture) lines() []string {
-	s := l.shared
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.records
-	if len(out) > logKeep {
-		out = out[len(out)-logKeep:]
-	}
-	return append([]string(nil), out...)
-}
-
-func (l *logCapture) grep(sub string) []string {
-	var out []string
-	for _, r := range l.lines() {
-		if strings.Contains(r, sub) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return testkit.NewLogCapture(level)
 }
 
 // waitLog waits until a log line containing sub was written.
 func (h *harness) waitLog(tb testing.TB, sub string) {
 	tb.Helper()
 	deadline := time.Now().Add(waitFor)
-	for len(h.logs.grep(sub)) == 0 {
+	for len(h.logs.Grep(sub)) == 0 {
 		if time.Now().After(deadline) {
 			tb.Fatalf("no log line %q within %s", sub, waitFor)
 		}
 		<-time.After(2 * time.Millisecond) // bounded poll of the log
 	}
-}
-
-// checkGoroutines polls until no more goroutines run than base, for up to
-// d, and reports the surplus stacks otherwise.
-func checkGoroutines(tb testing.TB, base int, d time.Duration) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= base {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Errorf("%d goroutines still running %s after the test, %d before it; stacks:\n%s", n, d, base, goroutines())
-			return
-		}
-		<-time.After(10 * time.Millisecond) // bounded poll
-	}
-}
-
-func goroutines() string {
-	buf := make([]byte, 1<<20)
-	return string(buf[:runtime.Stack(buf, true)])
-}
-
-func randHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)[:n]
-}
-
-// rawOptions is an out-of-dialog OPTIONS for the server at to.
-func rawOptions(to netip.AddrPort, id string) []byte {
-	return []byte("OPTIONS sip:" + to.String() + " SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id + ";rport\r\n" +
-		"Max-Forwards: 70\r\n" +
-		"From: <sip:probe@127.0.0.1>;tag=" + id + "\r\n" +
-		"To: <sip:" + to.String() + ">\r\n" +
-		"Call-ID: " + id + "@probe\r\n" +
-		"CSeq: 1 OPTIONS\r\n" +
-		"Content-Length: 0\r\n\r\n")
 }
 
 // pair is an answered call from 1001 to 1002, each phone with its own RTP

@@ -38,7 +38,7 @@ func TestPanicInCall(t *testing.T) {
 	if rec.Cause != calls.CauseInternal || rec.HungUpBy != calls.RoleSystem {
 		t.Errorf("record cause %s hung up by %s, want internal system", rec.Cause, rec.HungUpBy)
 	}
-	if len(h.logs.grep("call panicked")) == 0 {
+	if len(h.logs.Grep("call panicked")) == 0 {
 		t.Error("the panic was not logged")
 	}
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
 
@@ -65,7 +66,7 @@ func callerDialog(tb testing.TB, p *siptest.Phone, c *siptest.Call, dialed strin
 func (r *rawSIP) request(d dialogOf, method string, cseq uint32, body []byte) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, d.target)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n", r.local, randHex(16))
+	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n", r.local, testkit.RandHex(16))
 	b.WriteString("Max-Forwards: 70\r\n")
 	fmt.Fprintf(&b, "From: <%s>;tag=%s\r\n", d.localURI, d.localTag)
 	fmt.Fprintf(&b, "To: <%s>;tag=%s\r\n", d.remoteURI, d.remoteTag)

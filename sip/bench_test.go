@@ -8,6 +8,9 @@ import (
 	"time"
 
 	sipgo "github.com/emiago/sipgo/sip"
+
+	"github.com/ringdesk/ringdesk/internal/testkit"
+	"github.com/ringdesk/ringdesk/sip/siptest"
 )
 
 // BenchmarkRegister is one full registration per op over loopback UDP:
@@ -40,8 +43,8 @@ func BenchmarkOptions(b *testing.B) {
 	buf := make([]byte, 65536)
 	n := 0
 	for b.Loop() {
-		id := "bench" + randHex(12)
-		if _, err := conn.Write(rawOptions(ts.UDP, id)); err != nil {
+		id := "bench" + testkit.RandHex(12)
+		if _, err := conn.Write(siptest.RawOptions(ts.UDP, id)); err != nil {
 			b.Fatal(err)
 		}
 		for {

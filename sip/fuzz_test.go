@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
 
@@ -21,7 +22,7 @@ func seedMessages(t testing.TB, server string) [][]byte {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			out = append(out, loadTestdata(t, filepath.Join(dir, filepath.Base(f)), server, "seed"+randHex(8)))
+			out = append(out, loadTestdata(t, filepath.Join(dir, filepath.Base(f)), server, "seed"+testkit.RandHex(8)))
 		}
 	}
 	return out
@@ -47,19 +48,19 @@ func FuzzServerRequest(f *testing.F) {
 	f.Cleanup(func() { _ = conn.Close() })
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, data []byte) {
-		before := len(ts.logs.grep("panicked"))
+		before := len(ts.logs.Grep("panicked"))
 		_, _ = conn.Write(data) // oversize datagrams fail to send: fine
 		if n.Add(1)%probeEvery != 0 {
 			return
 		}
-		res, err := siptest.SendRaw(ctxFor(t), ts.UDP.String(), rawOptions(ts.UDP, "probe"+randHex(10)))
+		res, err := siptest.SendRaw(ctxFor(t), ts.UDP.String(), siptest.RawOptions(ts.UDP, "probe"+testkit.RandHex(10)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.HasPrefix(res, []byte("SIP/2.0 200 ")) {
 			t.Fatalf("after %d inputs the server no longer answers OPTIONS (got %q); last input %q", n.Load(), res, data)
 		}
-		if p := ts.logs.grep("panicked"); len(p) > before {
+		if p := ts.logs.Grep("panicked"); len(p) > before {
 			t.Fatalf("the server recovered from a panic: %s", p[len(p)-1])
 		}
 	})

@@ -3,19 +3,17 @@ package sip_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
@@ -56,49 +54,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
-}
-
-// logCapture keeps the server's log records in memory so a failing test can
-// show them, and so tests can assert that nothing panicked.
-type logCapture struct {
-	mu      sync.Mutex
-	records []string
-	level   slog.Level
-}
-
-func (l *logCapture) Enabled(_ context.Context, lv slog.Level) bool { return lv >= l.level }
-
-func (l *logCapture) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s", r.Time.Format("15:04:05.000"), r.Level, r.Message)
-	r.Attrs(func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.String())
-		return true
-	})
-	l.mu.Lock()
-	l.records = append(l.records, b.String())
-	l.mu.Unlock()
-	return nil
-}
-
-func (l *logCapture) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logCapture) WithGroup(string) slog.Handler      { return l }
-
-func (l *logCapture) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.records...)
-}
-
-// grep returns the records containing s.
-func (l *logCapture) grep(s string) []string {
-	var out []string
-	for _, r := range l.lines() {
-		if strings.Contains(r, s) {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // events records what a dialog reports, for tests to wait on.
@@ -188,7 +143,7 @@ type testServer struct {
 	UDP, TCP netip.AddrPort
 	calls    chan *inbound
 	clock    *fakeClock
-	logs     *logCapture
+	logs     *testkit.LogCapture
 	stopOnce sync.Once
 	stopFn   func()
 }
@@ -225,11 +180,12 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 	if o.tcp {
 		o.cfg.Listen = append(o.cfg.Listen, sip.Listen{Network: "tcp", Addr: netip.MustParseAddrPort("127.0.0.1:0")})
 	}
-	ts := &testServer{calls: make(chan *inbound, 64), clock: o.clock, logs: &logCapture{level: slog.LevelInfo}}
+	level := slog.LevelInfo
 	if os.Getenv("RINGDESK_SIP_TRACE") != "" {
-		ts.logs.level = slog.LevelDebug
+		level = slog.LevelDebug
 		o.cfg.Trace = true
 	}
+	ts := &testServer{calls: make(chan *inbound, 64), clock: o.clock, logs: testkit.NewLogCapture(level)}
 	var sopts []sip.Option
 	if o.clock != nil {
 		sopts = append(sopts, sip.WithClock(o.clock.Now))
@@ -272,13 +228,13 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 				t.Errorf("Serve: %v", err)
 			}
 		case <-timer.C:
-			t.Errorf("Serve did not return 15 s after its context ended; goroutines:\n%s", goroutines())
+			t.Errorf("Serve did not return 15 s after its context ended; goroutines:\n%s", testkit.Goroutines())
 		}
-		if p := ts.logs.grep("panicked"); len(p) > 0 {
+		if p := ts.logs.Grep("panicked"); len(p) > 0 {
 			t.Errorf("the server recovered from panics:\n%s", strings.Join(p, "\n"))
 		}
 		if t.Failed() {
-			lines := ts.logs.lines()
+			lines := ts.logs.Lines()
 			if len(lines) > 200 {
 				lines = lines[len(lines)-200:]
 			}
@@ -300,7 +256,7 @@ func (ts *testServer) waitReady(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	for ctx.Err() == nil {
-		res, err := siptest.SendRaw(ctx, ts.UDP.String(), rawOptions(ts.UDP, "ready-"+randHex(6)))
+		res, err := siptest.SendRaw(ctx, ts.UDP.String(), siptest.RawOptions(ts.UDP, "ready-"+testkit.RandHex(6)))
 		if err != nil {
 			t.Fatalf("ping server: %v", err)
 		}
@@ -390,29 +346,6 @@ func ctxFor(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func randHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)[:n]
-}
-
-// rawOptions is an OPTIONS for the server at to, as raw bytes.
-func rawOptions(to netip.AddrPort, id string) []byte {
-	return []byte("OPTIONS sip:" + to.String() + " SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id + ";rport\r\n" +
-		"Max-Forwards: 70\r\n" +
-		"From: <sip:probe@127.0.0.1>;tag=" + id + "\r\n" +
-		"To: <sip:" + to.String() + ">\r\n" +
-		"Call-ID: " + id + "@probe\r\n" +
-		"CSeq: 1 OPTIONS\r\n" +
-		"Content-Length: 0\r\n\r\n")
-}
-
-func goroutines() string {
-	buf := make([]byte, 1<<20)
-	return string(buf[:runtime.Stack(buf, true)])
 }
 
 func sdpOf(port int, extra ...string) []byte {

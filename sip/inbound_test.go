@@ -10,6 +10,7 @@ import (
 
 	"github.com/icholy/digest"
 
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
@@ -676,7 +677,7 @@ func TestInviteCancelRacesProgress(t *testing.T) {
 		cancel()
 		close(stop)
 		if code != 487 {
-			t.Fatalf("call %d: INVITE got %d, %v after CANCEL; want 487 (deadlock?)\n%s", i, code, err, goroutines())
+			t.Fatalf("call %d: INVITE got %d, %v after CANCEL; want 487 (deadlock?)\n%s", i, code, err, testkit.Goroutines())
 		}
 		<-spinning
 	}

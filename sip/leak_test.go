@@ -6,30 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
-
-// checkGoroutines polls until no more goroutines run than base, for up to
-// d; it reports the stacks of the surplus otherwise.
-func checkGoroutines(t *testing.T, base int, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= base {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%d goroutines still running, %d before the test; stacks:\n%s", n, base, goroutines())
-			return
-		}
-		runtime.Gosched()
-		// Give timers and exiting goroutines a moment, without a fixed sleep
-		// standing in for synchronisation: this is a bounded poll.
-		<-time.After(10 * time.Millisecond)
-	}
-}
 
 // TestNoGoroutineLeaks runs every kind of exchange against a server, closes
 // the server and phones, and checks that the goroutine count returns to
@@ -108,7 +88,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 			}
 		}
 		for _, f := range []string{"missing-call-id.sip", "content-length-too-large.sip", "missing-cseq.sip"} {
-			if _, err := siptest.SendRaw(ctxFor(t), ts.UDP.String(), loadMalformed(t, f, ts.UDP.String(), "leak"+randHex(6))); err != nil {
+			if _, err := siptest.SendRaw(ctxFor(t), ts.UDP.String(), loadMalformed(t, f, ts.UDP.String(), "leak"+testkit.RandHex(6))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -116,8 +96,8 @@ func TestNoGoroutineLeaks(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	checkGoroutines(t, base, 10*time.Second)
-	if s := goroutines(); strings.Contains(s, "ringdesk/sip.") {
+	testkit.CheckGoroutines(t, base, 10*time.Second)
+	if s := testkit.Goroutines(); strings.Contains(s, "ringdesk/sip.") {
 		t.Errorf("goroutines of package sip still running:\n%s", s)
 	}
 }

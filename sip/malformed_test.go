@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
 
@@ -102,7 +103,7 @@ func TestMalformedDatagrams(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(strings.TrimSuffix(tc.file, ".sip"), func(t *testing.T) {
 				t.Parallel()
-				id := "m" + randHex(12)
+				id := "m" + testkit.RandHex(12)
 				res, err := siptest.SendRaw(ctxFor(t), ts.UDP.String(), loadMalformed(t, tc.file, ts.UDP.String(), id))
 				if err != nil {
 					t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/ringdesk/ringdesk/internal/sqlite"
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/sip"
 	"github.com/ringdesk/ringdesk/sip/siptest"
 )
@@ -420,7 +421,7 @@ func TestRegisterOutOfOrder(t *testing.T) {
 	// Contact: * follows the same rule.
 	mustRegister(t, p, siptest.RegisterRequest{Expires: "0", Contacts: []string{"*"}, CSeq: 5}, 500)
 	// Another Call-ID (the phone rebooted) may use any CSeq.
-	mustRegister(t, p, siptest.RegisterRequest{Expires: "3600", CSeq: 1, CallID: "rebooted-" + randHex(8)}, 200)
+	mustRegister(t, p, siptest.RegisterRequest{Expires: "3600", CSeq: 1, CallID: "rebooted-" + testkit.RandHex(8)}, 200)
 	if bs := ts.Bindings("1009"); len(bs) != 1 || time.Until(bs[0].Expires) < 3500*time.Second {
 		t.Errorf("Bindings = %v, want one refreshed for an hour", bs)
 	}

@@ -22,8 +22,10 @@ import (
 
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/internal/peertest"
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/mediatest"
+	"github.com/ringdesk/ringdesk/sip/siptest"
 )
 
 const loopback = "127.0.0.1"
@@ -545,10 +547,8 @@ func TestMalformedSIPDuringCall(t *testing.T) {
 		t.Errorf("%d of %d malformed requests were answered 400", answered400, len(msgs))
 	}
 	// Ringdesk still answers a well-formed request.
-	opt := "OPTIONS sip:ping@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-ping1;rport\r\n" +
-		"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ping-1\r\nCSeq: 1 OPTIONS\r\n" +
-		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-	if resp := exchangeUDP(t, udp, [][]byte{[]byte(opt)}, time.Second); len(resp) != 1 || !strings.HasPrefix(resp[0], "SIP/2.0 200") {
+	opt := siptest.RawOptions(udp, "ping-"+testkit.RandHex(8))
+	if resp := exchangeUDP(t, udp, [][]byte{opt}, time.Second); len(resp) != 1 || !strings.HasPrefix(resp[0], "SIP/2.0 200") {
 		t.Errorf("OPTIONS after the garbage answered %q", resp)
 	}
 

@@ -1,6 +1,7 @@
 package siptest
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -214,4 +215,17 @@ func reasonPhrase(code int) string {
 	default:
 		return "Status " + strconv.Itoa(code)
 	}
+}
+
+// RawOptions is an out-of-dialog OPTIONS to the server at to, as the bytes
+// of one datagram (rport asks for the answer to come back to its source).
+func RawOptions(to netip.AddrPort, id string) []byte {
+	return []byte("OPTIONS sip:" + to.String() + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id + ";rport\r\n" +
+		"Max-Forwards: 70\r\n" +
+		"From: <sip:probe@127.0.0.1>;tag=" + id + "\r\n" +
+		"To: <sip:" + to.String() + ">\r\n" +
+		"Call-ID: " + id + "@probe\r\n" +
+		"CSeq: 1 OPTIONS\r\n" +
+		"Content-Length: 0\r\n\r\n")
 }
