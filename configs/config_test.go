@@ -1,15 +1,8 @@
 package configs
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io/fs"
-	"math/big"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -19,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
 )
@@ -259,7 +253,7 @@ agents:
 
 func TestParseTLS(t *testing.T) {
 	dir := t.TempDir()
-	writeCert(t, filepath.Join(dir, "certs"))
+	testkit.SelfSignedCert(t, filepath.Join(dir, "certs"))
 	yaml := `sip:
   listen: ["tls://127.0.0.1:5061", "udp://127.0.0.1:5060"]
   tls:
@@ -281,7 +275,7 @@ func TestParseTLS(t *testing.T) {
 
 	// A key that does not belong to the certificate is reported at the cert.
 	other := filepath.Join(dir, "other")
-	writeCert(t, other)
+	testkit.SelfSignedCert(t, other)
 	yaml = strings.Replace(yaml, filepath.Join(dir, "certs", "key.pem"), filepath.Join(other, "key.pem"), 1)
 	_, err = Parse("mismatch.yaml", []byte(yaml), dir)
 	var errs Errors
@@ -290,43 +284,6 @@ func TestParseTLS(t *testing.T) {
 	}
 	if e := errs[0]; e.Line != 4 || e.Col != 11 || !strings.Contains(e.Msg, "private key does not match public key") {
 		t.Errorf("got %v, want the key mismatch at 4:11", e)
-	}
-}
-
-// writeCert writes a throwaway self-signed cert.pem and key.pem into dir.
-func writeCert(t *testing.T, dir string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "ringdesk test"},
-		DNSNames:     []string{"localhost"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "key.pem"), keyPEM, 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -734,3 +734,85 @@ func sendTCP(t *testing.T, addr netip.AddrPort, msg []byte) {
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	_, _ = c.Write(msg)
 }
+
+// TestAllPhonesRing: every registered phone of an extension rings at once;
+// the first to answer gets the call, the others get CANCEL saying the call
+// was completed elsewhere (RFC 3326), so they do not show a missed call.
+func TestAllPhonesRing(t *testing.T) {
+	ctx := e2e(t, "sipp")
+	pbx := startPBX(t, pbxOptions{RTPPorts: "33800-33999"})
+	desk := newSIPpUser(t, "1002", "bob-1002")
+	mobile := newSIPpUser(t, "1002", "bob-1002")
+	mustSucceed(t, "register desk phone", desk.register(ctx, t, pbx, 300))
+	mustSucceed(t, "register second phone", mobile.register(ctx, t, pbx, 300))
+	if b := pbx.app.sip.Bindings("1002"); len(b) != 2 {
+		t.Fatalf("1002 has %d bindings, want 2", len(b))
+	}
+	ringing := desk.answer(t, "uas_ring.xml", 1, nil)
+	answering := mobile.answer(t, "uas_answer.xml", 1, map[string]string{
+		"pcap": peertest.WriteTonePcap(t, 440, time.Second, media.PCMU, "")})
+	uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", peertest.FreeRTPPort(t, loopback),
+		map[string]string{"pcap": peertest.WriteTonePcap(t, 1000, time.Second, media.PCMU, "")}, 1500)
+	mustSucceed(t, "caller", uac.Wait(ctx))
+	mustSucceed(t, "answering phone", answering.Wait(ctx))
+	rr := ringing.Wait(ctx)
+	mustSucceed(t, "phone that kept ringing", rr)
+	cancel, ok := rr.FindReceived("CANCEL ")
+	if !ok {
+		t.Fatal("the other phone got no CANCEL")
+	}
+	if reason := peertest.SIPHeader(cancel, "Reason"); !strings.Contains(reason, "cause=200") ||
+		!strings.Contains(reason, "Call completed elsewhere") {
+		t.Errorf("CANCEL Reason %q, want SIP;cause=200;text=\"Call completed elsewhere\"", reason)
+	}
+	rec := pbx.nextCall(ctx)
+	if rec.Status != 200 || len(rec.Legs) != 3 {
+		t.Fatalf("call record: status %d, %d legs", rec.Status, len(rec.Legs))
+	}
+	var answeredBy, cancelled int
+	for _, leg := range rec.Legs[1:] {
+		switch {
+		case leg.ID == rec.AnsweredBy:
+			answeredBy++
+			if leg.Source.Port() != uint16(mobile.port) {
+				t.Errorf("answered by the phone at %s, want port %d", leg.Source, mobile.port)
+			}
+		case leg.Status == 487:
+			cancelled++
+		}
+	}
+	if answeredBy != 1 || cancelled != 1 {
+		t.Errorf("legs: %+v", rec.Legs)
+	}
+}
+
+// TestTLSPhone: a phone registers over TLS and is called over its connection.
+func TestTLSPhone(t *testing.T) {
+	ctx := e2e(t, "sipp", "baresip")
+	pbx := startPBX(t, pbxOptions{RTPPorts: "34000-34199", TLS: true})
+	tlsAddr := pbx.sipAddr("tls").String()
+	bob := peertest.Baresip{IP: loopback, User: "1002", Password: "bob-1002", Registrar: tlsAddr + ";transport=tls",
+		WAV: peertest.WriteToneWAV(t, 880, 30*time.Second)}.Start(t)
+	if _, err := bob.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := pbx.app.sip.Bindings("1002"); len(b) != 1 || b[0].Transport != "TLS" {
+		t.Fatalf("binding of 1002: %+v, want one over TLS", b)
+	}
+	uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", peertest.FreeRTPPort(t, loopback),
+		map[string]string{"pcap": peertest.WriteTonePcap(t, 1000, 3*time.Second, media.PCMU, "")}, 3000)
+	mustSucceed(t, "caller to a TLS phone", uac.Wait(ctx))
+	rec := pbx.nextCall(ctx)
+	if rec.Status != 200 || len(rec.Legs) != 2 || rec.Legs[1].Transport != "TLS" {
+		t.Fatalf("call record: status %d legs %+v", rec.Status, rec.Legs)
+	}
+	path, err := bob.LastReceived(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard, _, _, err := mediatest.ReadWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTone(t, "TLS phone", mediatest.Trim(heard, 8000, 0.02), 1000)
+}

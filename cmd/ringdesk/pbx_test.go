@@ -3,17 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -25,6 +17,7 @@ import (
 
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/configs"
+	"github.com/ringdesk/ringdesk/internal/testkit"
 )
 
 // testPBX is a Ringdesk running in the test process on loopback, with the
@@ -88,7 +81,7 @@ func startPBX(t testing.TB, o pbxOptions) *testPBX {
 	}
 	listen := fmt.Sprintf(`"udp://127.0.0.1:%[1]d", "tcp://127.0.0.1:%[1]d"`, o.SIPPort)
 	if o.TLS {
-		cert, key := selfSigned(t, o.DataDir)
+		cert, key := testkit.SelfSignedCert(t, o.DataDir)
 		listen += `, "tls://127.0.0.1:0"`
 		o.SIP += fmt.Sprintf("\ntls:\n  cert: %s\n  key: %s\n", cert, key)
 	}
@@ -128,40 +121,6 @@ data_dir: %[6]s
 		}
 	})
 	return p
-}
-
-// selfSigned writes a throwaway certificate and key for 127.0.0.1 into dir.
-func selfSigned(t testing.TB, dir string) (certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certPath, keyPath
 }
 
 func indent(s string) string {
