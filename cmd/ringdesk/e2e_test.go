@@ -750,7 +750,8 @@ func TestAllPhonesRing(t *testing.T) {
 	}
 	ringing := desk.answer(t, "uas_ring.xml", 1, nil)
 	answering := mobile.answer(t, "uas_answer.xml", 1, map[string]string{
-		"pcap": peertest.WriteTonePcap(t, 440, time.Second, media.PCMU, "")})
+		"pcap": peertest.WriteTonePcap(t, 440, time.Second, media.PCMU, ""),
+	})
 	uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", peertest.FreeRTPPort(t, loopback),
 		map[string]string{"pcap": peertest.WriteTonePcap(t, 1000, time.Second, media.PCMU, "")}, 1500)
 	mustSucceed(t, "caller", uac.Wait(ctx))
@@ -791,8 +792,10 @@ func TestTLSPhone(t *testing.T) {
 	ctx := e2e(t, "sipp", "baresip")
 	pbx := startPBX(t, pbxOptions{RTPPorts: "34000-34199", TLS: true})
 	tlsAddr := pbx.sipAddr("tls").String()
-	bob := peertest.Baresip{IP: loopback, User: "1002", Password: "bob-1002", Registrar: tlsAddr + ";transport=tls",
-		WAV: peertest.WriteToneWAV(t, 880, 30*time.Second)}.Start(t)
+	bob := peertest.Baresip{
+		IP: loopback, User: "1002", Password: "bob-1002", Registrar: tlsAddr + ";transport=tls",
+		WAV: peertest.WriteToneWAV(t, 880, 30*time.Second),
+	}.Start(t)
 	if _, err := bob.WaitRegistered(ctx); err != nil {
 		t.Fatal(err)
 	}
