@@ -330,6 +330,11 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	return err
 }
 
+// Close releases a server that will not (or no longer) Serve: its sockets
+// and transport layer. Serve closes them itself when its context ends.
+// Idempotent.
+func (s *Server) Close() { s.close() }
+
 // close stops accepting, ends every dialog's background work and closes the
 // transport layer. Idempotent.
 func (s *Server) close() {

@@ -33,45 +33,51 @@ type app struct {
 
 // newApp creates the data directory, opens the database, builds the servers
 // and binds the SIP sockets, rolling back whatever started if a step fails.
-func newApp(cfg *configs.Config, log *slog.Logger, extra ...calls.Observer) (a *app, err error) {
-	ctx := context.Background()
-	a = &app{cfg: cfg, log: log}
-	defer func() {
-		if err != nil {
-			a.closeDB()
-		}
-	}()
-	if err = os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	a.db, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ringdesk.db"))
-	if err != nil {
-		return nil, err
-	}
-	store, err := sip.NewSQLBindings(ctx, a.db)
-	if err != nil {
-		return nil, err
-	}
-	a.sip, err = sip.NewServer(cfg.SIP, store, log)
-	if err != nil {
-		return nil, err
-	}
-	a.media, err = media.NewEngine(cfg.Media, log)
-	if err != nil {
-		return nil, err
-	}
-	obs := append([]calls.Observer{logObserver{log}}, extra...)
-	a.sw, err = calls.NewSwitch(cfg.Calls, a.sip, a.media, observers(obs), log)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.sip.Listen(); err != nil {
+func newApp(cfg *configs.Config, log *slog.Logger, extra ...calls.Observer) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	if err := a.build(extra); err != nil {
+		a.close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) closeDB() {
+func (a *app) build(extra []calls.Observer) error {
+	ctx := context.Background()
+	cfg, log := a.cfg, a.log
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	var err error
+	a.db, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "ringdesk.db"))
+	if err != nil {
+		return err
+	}
+	store, err := sip.NewSQLBindings(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	a.sip, err = sip.NewServer(cfg.SIP, store, log)
+	if err != nil {
+		return err
+	}
+	a.media, err = media.NewEngine(cfg.Media, log)
+	if err != nil {
+		return err
+	}
+	obs := append([]calls.Observer{logObserver{log}}, extra...)
+	a.sw, err = calls.NewSwitch(cfg.Calls, a.sip, a.media, observers(obs), log)
+	if err != nil {
+		return err
+	}
+	return a.sip.Listen()
+}
+
+// close releases what build made: the SIP server and the database.
+func (a *app) close() {
+	if a.sip != nil {
+		a.sip.Close()
+	}
 	if a.db != nil {
 		_ = a.db.Close()
 		a.db = nil
@@ -82,7 +88,7 @@ func (a *app) closeDB() {
 // is closed (graceful: new calls get 503, calls in progress have the grace
 // period, then BYE), and closes everything before returning.
 func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
-	defer a.closeDB()
+	defer a.close()
 	// SIP outlives ctx: calls hanging up at the end still need it.
 	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSIP()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,5 +96,34 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, "sample-config"); code != 0 || !strings.Contains(out, "agents:") {
 		t.Errorf("sample-config: exit %d", code)
+	}
+}
+
+// TestServeReportsBusyPort: a SIP port another program holds is a clear
+// error and exit status 1, not a crash (newApp rolls back what it opened).
+func TestServeReportsBusyPort(t *testing.T) {
+	busy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "busy.yaml")
+	cfg := fmt.Sprintf(`sip:
+  listen: ["udp://%s"]
+data_dir: %s
+agents:
+  - {id: a, extension: "1001", sip_password: x}
+`, busy.LocalAddr(), dir)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "-config", path)
+	if code != 1 || !strings.Contains(errOut, "address already in use") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	// It got as far as creating the database before the port failed.
+	if _, err := os.Stat(filepath.Join(dir, "ringdesk.db")); err != nil {
+		t.Errorf("no database was created: %v", err)
 	}
 }
