@@ -21,6 +21,10 @@ import (
 // allowMethods is what Ringdesk answers, for Allow headers (RFC 3261 §20.5).
 const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER"
 
+// udpReadBuffer is the receive buffer asked for on SIP UDP sockets: about a
+// second of requests at a few thousand calls per second.
+const udpReadBuffer = 4 << 20
+
 // sweepInterval is how often expired registrations and nonce counts are dropped.
 const sweepInterval = 15 * time.Second
 
@@ -195,6 +199,7 @@ func (s *Server) Listen() error {
 			var pc *net.UDPConn
 			pc, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(lc.Addr))
 			if err == nil {
+				growReadBuffer(pc, udpReadBuffer)
 				l.packet = pc
 				l.bound = pc.LocalAddr().(*net.UDPAddr).AddrPort()
 			}
