@@ -22,6 +22,8 @@
 #   HOLD          seconds every call of a part-2 step is up at once [20]
 #   RAMP_CPS      call rate used to set up part-2 calls [calls/4, within 200-500]
 #   MAX_LOSS_PCT  part-2 pass mark [0.1]
+#   MAX_QUEUE_MS  also fail a part-2 step when RTP waits this long on average in
+#                 Ringdesk's socket buffers (0: not a criterion) [0]
 #   CPU_SAT_PCT   part 2 stops once Ringdesk uses this share of the CPU the
 #                 generator leaves it [90]
 #   NOISY_PCT     other processes on this shared machine count as noise above
@@ -51,9 +53,9 @@ fi
 : "${STEPS_CPS=100 200 400 800 1000 1200 1400 1600 2000 2500}"
 : "${STEP_SECS:=10}" "${MAX_CALLS:=10000}" "${CPS_HOLD_MS:=1000}"
 : "${STEPS_CONC=250 500 1000 1250 1500 1750 2000 2500 3000}"
-: "${HOLD:=20}" "${RAMP_CPS:=}" "${MAX_LOSS_PCT:=0.1}" "${CPU_SAT_PCT:=90}" "${NOISY_PCT:=30}" "${QUIET_WAIT:=60}" "${RETRANS_STORM_PCT:=5}"
+: "${HOLD:=20}" "${RAMP_CPS:=}" "${MAX_LOSS_PCT:=0.1}" "${CPU_SAT_PCT:=90}" "${NOISY_PCT:=30}" "${QUIET_WAIT:=60}" "${RETRANS_STORM_PCT:=5}" "${MAX_QUEUE_MS:=0}"
 : "${RINGDESK:=$ROOT/bin/ringdesk}"
-export STEPS_CPS STEP_SECS MAX_CALLS CPS_HOLD_MS STEPS_CONC HOLD RAMP_CPS MAX_LOSS_PCT CPU_SAT_PCT NOISY_PCT QUIET_WAIT RETRANS_STORM_PCT KEEP QUICK
+export STEPS_CPS STEP_SECS MAX_CALLS CPS_HOLD_MS STEPS_CONC HOLD RAMP_CPS MAX_LOSS_PCT CPU_SAT_PCT NOISY_PCT QUIET_WAIT RETRANS_STORM_PCT MAX_QUEUE_MS KEEP QUICK
 
 die() { echo "load.sh: $*" >&2; exit 1; }
 command -v sipp >/dev/null || die "sipp not found: run 'make peers' (or test/peers/install.sh)"
@@ -119,6 +121,17 @@ sock_drops() {
 		awk -v port="$(printf '%04X' "$2")" 'NR==FNR{ino[$1]=1; next}
 			FNR>1 && ($10 in ino){ split($2, a, ":"); if (a[2] == port) sip += $13; else rtp += $13 }
 			END{print sip+0, rtp+0}' - /proc/net/udp
+}
+# rtp_queue PID PORT: bytes waiting in the process's UDP sockets other than
+# PORT (its RTP sockets): "total largest"
+rtp_queue() {
+	find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -d 'socket:[]' |
+		awk -v port="$(printf '%04X' "$2")" 'NR==FNR{ino[$1]=1; next}
+			FNR>1 && ($10 in ino){ split($2, a, ":"); if (a[2] == port) next
+				split($5, q, ":"); n = 0; h = toupper(q[2])
+				for (i = 1; i <= length(h); i++) n = n * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
+				t += n; if (n > m) m = n }
+			END{print t+0, m+0}' - /proc/net/udp
 }
 free_udp_port() { # an unused UDP port (outside a namespace only)
 	local p
@@ -508,7 +521,14 @@ conc_step() {
 	local own0 own1 rd0 rd1 u0 u1 s0 s1 b0 b1 w0 w1 held rss_peak srss rtpd sipd1
 	own0=$(log_slice "$off" | calls_summary); own0=$(kv "$own0" ended)
 	rd0=$(ticks $RDPID); u0=$(ticks "$uac"); s0=$(ticks "$uas"); b0=$(busy_ticks); w0=$(now)
-	sleep "$(awk -v w="$win" 'BEGIN{print (w > 1.5 ? w - 1 : 0.5)}')"
+	# 5 looks at the RTP packets waiting in Ringdesk's sockets during the window
+	local qsum=0 qmax=0 qt qm slice
+	slice=$(awk -v w="$win" 'BEGIN{print (w > 1.5 ? (w - 1) / 5 : 0.1)}')
+	for _ in 1 2 3 4 5; do
+		sleep "$slice"
+		read -r qt qm <<<"$(rtp_queue $RDPID "$RD_PORT")"
+		qsum=$((qsum + qt)); ((qm > qmax)) && qmax=$qm
+	done
 	rd1=$(ticks $RDPID); u1=$(ticks "$uac"); s1=$(ticks "$uas"); b1=$(busy_ticks); w1=$(now)
 	held=$((($(nsock $RDPID) - RD_SOCK0) / 2)); ((held > N)) && held=$N
 	rss_peak=$(rss_kb $RDPID); srss=$(($(rss_kb "$uac") + $(rss_kb "$uas")))
@@ -528,25 +548,29 @@ conc_step() {
 	failed=$((f_uac + f_uas + (created > ok + f_uac ? created - ok - f_uac : 0) + N - created))
 	ended=$(kv "$sum" ended)
 	local heap; heap=$(kv "$sum" heap)
-	read -r loss inloss pps uspkt rdcpu scpu others kbcall hkbcall <<<"$(awk -v n="$N" -v k="$K" -v f="$F" \
+	read -r loss inloss pps uspkt rdcpu scpu others kbcall hkbcall qms qmaxms <<<"$(awk -v n="$N" -v k="$K" -v f="$F" \
 		-v arx="$(kv "$sum" caller_rx)" -v atx="$(kv "$sum" caller_tx)" -v brx="$(kv "$sum" callee_rx)" -v btx="$(kv "$sum" callee_tx)" \
 		-v rdt=$((${rd1:-0} - ${rd0:-0})) -v st=$((${u1:-0} - ${u0:-0} + ${s1:-0} - ${s0:-0})) -v bt=$((b1 - b0)) \
-		-v hz="$HZ" -v w="$(fsub "$w1" "$w0")" -v held="$held" -v rss="$rss_peak" -v rss0="$RD_RSS0" -v heap="$heap" 'BEGIN{
+		-v hz="$HZ" -v w="$(fsub "$w1" "$w0")" -v held="$held" -v rss="$rss_peak" -v rss0="$RD_RSS0" -v heap="$heap" -v qsum="$qsum" -v qmax="$qmax" 'BEGIN{
 		sent = 2 * n * k                    # packets SIPp sends to Ringdesk, both directions
 		rx = arx + brx; tx = atx + btx      # received from the phones; forwarded to the other phone
 		loss = sent > 0 ? 100 * (1 - tx / sent) : 0; inloss = sent > 0 ? 100 * (1 - rx / sent) : 0
 		pps = (rx + tx) / f                 # every call streams f s, all together most of the time
 		fw = held * 100 * w                 # packets forwarded during the window
 		oth = 100 * (bt - rdt - st) / hz / w; if (oth < 0) oth = 0
-		printf "%.3f %.3f %.0f %.1f %.0f %.0f %.0f %.0f %.0f\n", loss, inloss, pps, (fw > 0 ? 1e6 * rdt / hz / fw : 0),
-			100 * rdt / hz / w, 100 * st / hz / w, oth, (held > 0 ? (rss - rss0) / held : 0), (held > 0 ? 1024 * heap / held : 0) }')"
+		# queueing delay (Little law): packets waiting / arrival rate; a
+		# 172-byte RTP datagram takes 832 bytes of socket buffer on loopback
+		qms = held > 0 ? 1000 * (qsum / 5 / 832) / (held * 100) : 0
+		qmaxms = qmax / 832                  # packets in the fullest socket
+		printf "%.3f %.3f %.0f %.1f %.0f %.0f %.0f %.0f %.0f %.1f %.0f\n", loss, inloss, pps, (fw > 0 ? 1e6 * rdt / hz / fw : 0),
+			100 * rdt / hz / w, 100 * st / hz / w, oth, (held > 0 ? (rss - rss0) / held : 0), (held > 0 ? 1024 * heap / held : 0), qms, qmaxms }')"
 	note="$(ringdesk_note "$sum")"
 	((retrans > 0)) && note+=" sip_retrans=$retrans"
 	((sipd1 > sipd0)) && note+=" sip_sock_drops=$((sipd1 - sipd0))"
 	note+=" rx=$(($(kv "$sum" caller_rx) + $(kv "$sum" callee_rx))) tx=$(($(kv "$sum" caller_tx) + $(kv "$sum" callee_tx))) sent=$((2 * N * K))"
-	printf '%5d %5d %6d %7d %6s %6s %6s %6s %6s %7s %6s %7s %6s %6s %8d %8d  %s\n' "$N" "$held" "$failed" "$pps" "$loss" "$inloss" \
-		"$rdcpu" "$uspkt" "$(mb "$rss_peak")" "$heap" "$kbcall" "$hkbcall" "$scpu" "$others" "$rtpd" $((r1 - r0)) "$note"
-	echo "$N $try $held $failed $pps $loss $inloss $rdcpu $uspkt $rss_peak $heap $kbcall $hkbcall $scpu $others $rtpd $((r1 - r0)) $ended $srss $retrans $((sipd1 - sipd0))" >>"$WORK/conc.dat"
+	printf '%5d %5d %6d %7d %6s %6s %6s %6s %5s %6s %6s %7s %6s %7s %6s %6s %7d %8d  %s\n' "$N" "$held" "$failed" "$pps" "$loss" "$inloss" \
+		"$qms" "$qmaxms" "$rdcpu" "$uspkt" "$(mb "$rss_peak")" "$heap" "$kbcall" "$hkbcall" "$scpu" "$others" "$rtpd" $((r1 - r0)) "$note"
+	echo "$N $try $held $failed $pps $loss $inloss $rdcpu $uspkt $rss_peak $heap $kbcall $hkbcall $scpu $others $rtpd $((r1 - r0)) $ended $srss $retrans $((sipd1 - sipd0)) $qms $qmaxms" >>"$WORK/conc.dat"
 	step_problems "$N calls" "$sum" "$created" "$idle_ok"
 	((own1 > own0)) && note_problem "$N calls: $((own1 - own0)) calls ended during the measurement window"
 	((held < N)) && note_problem "$N calls: only $held of $N were up together (set up at $RR CPS)"
@@ -556,12 +580,14 @@ conc_step() {
 	avail=$(awk -v s="$scpu" -v p="$NPROC" 'BEGIN{print p*100 - s}')
 	sat=$(awk -v r="$rdcpu" -v a="$avail" -v c="$CPU_SAT_PCT" 'BEGIN{print (r >= a * c / 100) ? 1 : 0}')
 	M_OTHERS=$others M_STOP=
+	local qok; qok=$(awk -v q="$qms" -v m="$MAX_QUEUE_MS" 'BEGIN{print (m <= 0 || q < m) ? 1 : 0}')
 	if ((!pass)); then M_STOP="loss ${loss}% >= ${MAX_LOSS_PCT}%"
+	elif ((!qok)); then M_STOP="RTP waits ${qms} ms >= ${MAX_QUEUE_MS} ms in Ringdesk's sockets"
 	elif ((failed > 0)); then M_STOP="failed calls"
 	elif ((held < N)); then M_STOP="the calls could not all be up together"
 	else
 		BEST_CONC=$N
-		BEST_CONC_LINE="$N calls ($pps pps through Ringdesk, loss ${loss}%): Ringdesk ${rdcpu}% CPU = ${uspkt} us CPU per forwarded packet, RSS $(mb "$rss_peak") MB = ${kbcall} KB per call (live heap ${heap} MB = ${hkbcall} KB per call); SIPp ${scpu}% CPU; others ${others}%"
+		BEST_CONC_LINE="$N calls ($pps pps through Ringdesk, loss ${loss}%, packets wait ${qms} ms in its sockets on average): Ringdesk ${rdcpu}% CPU = ${uspkt} us CPU per forwarded packet, RSS $(mb "$rss_peak") MB = ${kbcall} KB per call (live heap ${heap} MB = ${hkbcall} KB per call); SIPp ${scpu}% CPU; others ${others}%"
 		((sat)) && M_STOP="Ringdesk CPU ${rdcpu}% >= ${CPU_SAT_PCT}% of the ${avail}% SIPp leaves it (saturated)"
 	fi
 	return 0
@@ -571,11 +597,12 @@ echo
 echo "== 2. Concurrent calls with RTP both ways (G.711, 20 ms: 50 pps per direction per leg, 200 pps per call"
 echo "      through Ringdesk), all calls up together for ${HOLD} s; loss from Ringdesk's per-call counters"
 echo "      pps: packets/s in+out of Ringdesk; loss: not forwarded of what SIPp sent; inloss: not received;"
-echo "      us/pkt: Ringdesk CPU per forwarded packet; KB/c: (RSS - idle RSS) and live heap per call;"
+echo "      queue: mean time RTP packets wait in Ringdesk's sockets (Little's law over 5 looks), maxq: packets"
+echo "      in the fullest socket seen; us/pkt: Ringdesk CPU per forwarded packet; KB/c: (RSS - idle RSS), live heap per call;"
 echo "      rtpdrop: kernel drops on Ringdesk's RTP sockets; rcvbuf: all RcvbufErrors (SIPp never reads its RTP)"
-printf '%5s %5s %6s %7s %6s %6s %6s %6s %6s %7s %6s %7s %6s %6s %8s %8s  %s\n' \
-	"calls" "held" "failed" "pps" "loss" "inloss" "rd_cpu" "us/pkt" "rd_rss" "rd_heap" "KB/c" "heapKB/c" "sipp" "others" "rtpdrop" "rcvbuf" "ringdesk"
-printf '%5s %5s %6s %7s %6s %6s %6s %6s %6s %7s %6s %7s %6s %6s %8s %8s\n' "" "" "" "" "%" "%" "%" "" "MB" "MB" "" "" "%" "%" "" ""
+printf '%5s %5s %6s %7s %6s %6s %6s %6s %5s %6s %6s %7s %6s %7s %6s %6s %7s %8s  %s\n' \
+	"calls" "held" "failed" "pps" "loss" "inloss" "queue" "maxq" "rdcpu" "us/pkt" "rd_rss" "rd_heap" "KB/c" "heapKB/c" "sipp" "others" "rtpdrop" "rcvbuf" "ringdesk"
+printf '%5s %5s %6s %7s %6s %6s %6s %6s %5s %6s %6s %7s %6s %7s %6s %6s %7s %8s\n' "" "" "" "" "%" "%" "ms" "pkts" "%" "" "MB" "MB" "" "" "%" "%" "" ""
 BEST_CONC=0 BEST_CONC_LINE=
 if [[ -n ${STEPS_CONC// /} ]]; then
 	start_ringdesk media
