@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -44,23 +45,22 @@ type Call struct {
 	winner   *Leg
 	early    *Leg // the branch whose early media the caller hears
 
-	started      time.Time
-	answered     time.Time
-	sentRinging  bool
-	sentEarly    bool
-	ringTimer    *time.Timer
-	mediaTimer   *time.Timer
-	holdSince    time.Time // when the first of the current holds began
-	holdTotal    time.Duration
-	lastResume   time.Time
-	cause        Cause
-	status       int
-	hungUpBy     Role
-	callee       Party
-	helpers      sync.WaitGroup // INFO forwarding
-	ended        bool
-	legSeq       int
-	callerTookUp bool // the caller's 2xx was acknowledged
+	started     time.Time
+	answered    time.Time
+	sentRinging bool
+	sentEarly   bool
+	ringTimer   *time.Timer
+	mediaTimer  *time.Timer
+	holdSince   time.Time // when the first of the current holds began
+	holdTotal   time.Duration
+	lastResume  time.Time
+	cause       Cause
+	status      int
+	hungUpBy    Role
+	callee      Party
+	helpers     sync.WaitGroup // INFO forwarding
+	ended       bool
+	legSeq      int
 }
 
 func newCall(sw *Switch, in *sip.InboundCall) *Call {
@@ -91,7 +91,7 @@ func newCall(sw *Switch, in *sip.InboundCall) *Call {
 
 func (c *Call) nextLegID() LegID {
 	c.legSeq++
-	return LegID(string(c.id) + "-" + string(rune('a'+c.legSeq-1)))
+	return LegID(string(c.id) + "-" + strconv.Itoa(c.legSeq))
 }
 
 // handler returns the SIP event handler of leg: it queues the event for the
@@ -138,7 +138,7 @@ func (c *Call) run(ctx context.Context) {
 			c.handle(ctx, e)
 		case <-ringC:
 			c.ringTimer = nil
-			c.log.Info("no answer", "ring_timeout", c.sw.cfg.RingTimeout)
+			c.log.Debug("no answer", "ring_timeout", c.sw.cfg.RingTimeout)
 			c.finish(CauseNoAnswer, RoleSystem)
 		case <-mediaC:
 			c.checkMedia()
@@ -254,7 +254,6 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		leg.peerEnded = true
 		c.finish(CauseCancelled, RoleCaller)
 	case sip.AckReceived:
-		c.callerTookUp = true
 		if leg == c.caller && c.caller.offer != nil && !c.caller.hasNeg {
 			if len(ev.SDP) == 0 {
 				c.log.Warn("late offer: ACK without an answer")
@@ -297,9 +296,6 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		c.reoffer(leg, ev)
 	case sip.InfoReceived:
 		c.forwardInfo(ctx, leg, ev)
-	case sip.DialogFailed:
-		c.log.Warn("dialog failed", "leg_id", string(leg.id), "error", ev.Err)
-		c.finish(CauseSignaling, RoleSystem)
 	}
 }
 

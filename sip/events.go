@@ -72,10 +72,6 @@ type InfoReceived struct {
 	Body        []byte
 }
 
-// DialogFailed: the dialog broke down locally, e.g. a BYE or ACK could not be
-// sent; the consumer should end its call.
-type DialogFailed struct{ Err error }
-
 func (ProgressReceived) sipEvent() {}
 func (Answered) sipEvent()         {}
 func (Rejected) sipEvent()         {}
@@ -85,7 +81,6 @@ func (AckTimedOut) sipEvent()      {}
 func (ByeReceived) sipEvent()      {}
 func (OfferReceived) sipEvent()    {}
 func (InfoReceived) sipEvent()     {}
-func (DialogFailed) sipEvent()     {}
 
 // eventSink delivers events to a handler that may be set after the first
 // events happen (a CANCEL can race the consumer taking the call): events
