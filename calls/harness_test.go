@@ -396,15 +396,7 @@ func waitFinal(tb testing.TB, c *siptest.Call) (int, []byte) {
 // incoming waits for phone p to receive an INVITE.
 func incoming(tb testing.TB, p *siptest.Phone) *siptest.IncomingCall {
 	tb.Helper()
-	timer := time.NewTimer(waitFor)
-	defer timer.Stop()
-	select {
-	case ic := <-p.Incoming():
-		return ic
-	case <-timer.C:
-		tb.Fatalf("phone %s (%s) received no INVITE", p.User(), p.ContactURI())
-		return nil
-	}
+	return p.WaitIncoming(tb, waitFor)
 }
 
 // noIncoming fails if phone p received an INVITE.

@@ -329,15 +329,7 @@ func (ts *testServer) invite(t testing.TB, user string, sdp []byte, hdrs map[str
 // incoming waits for phone p to receive an INVITE.
 func incoming(t testing.TB, p *siptest.Phone) *siptest.IncomingCall {
 	t.Helper()
-	timer := time.NewTimer(waitFor)
-	defer timer.Stop()
-	select {
-	case ic := <-p.Incoming():
-		return ic
-	case <-timer.C:
-		t.Fatalf("phone %s received no INVITE", p.User())
-		return nil
-	}
+	return p.WaitIncoming(t, waitFor)
 }
 
 // ctxFor returns a context that ends after waitFor or with the test.

@@ -622,39 +622,46 @@ func TestMediaTimeout(t *testing.T) {
 	}
 }
 
-// TestTCPPhone: a phone registered over TCP is called over its own
-// connection (it has none Ringdesk could open towards it).
-func TestTCPPhone(t *testing.T) {
-	ctx := e2e(t, "sipp", "baresip")
-	pbx := startPBX(t, pbxOptions{RTPPorts: "33600-33799"})
-	tcp := pbx.sipAddr("tcp").String()
-	bob := peertest.Baresip{
-		IP: loopback, User: "1002", Password: "bob-1002", Registrar: tcp + ";transport=tcp",
-		WAV: peertest.WriteToneWAV(t, 880, 30*time.Second),
-	}.Start(t)
-	if _, err := bob.WaitRegistered(ctx); err != nil {
-		t.Fatal(err)
+// TestStreamPhones: a phone registered over TCP or TLS is called over the
+// connection it opened (it has no listener Ringdesk could reach instead:
+// the binding's source is the connection's ephemeral port).
+func TestStreamPhones(t *testing.T) {
+	for _, transport := range []string{"TCP", "TLS"} {
+		t.Run(transport, func(t *testing.T) {
+			ctx := e2e(t, "sipp", "baresip")
+			tls := transport == "TLS"
+			ports := "33600-33799"
+			if tls {
+				ports = "34000-34199"
+			}
+			pbx := startPBX(t, pbxOptions{RTPPorts: ports, TLS: tls})
+			registrar := pbx.sipAddr(strings.ToLower(transport)).String() + ";transport=" + strings.ToLower(transport)
+			bob := peertest.Baresip{IP: loopback, User: "1002", Password: "bob-1002", Registrar: registrar,
+				WAV: peertest.WriteToneWAV(t, 880, 30*time.Second)}.Start(t)
+			if _, err := bob.WaitRegistered(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if b := pbx.app.sip.Bindings("1002"); len(b) != 1 || b[0].Transport != transport {
+				t.Fatalf("binding of 1002: %+v, want one over %s", b, transport)
+			}
+			uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", peertest.FreeRTPPort(t, loopback),
+				map[string]string{"pcap": peertest.WriteTonePcap(t, 1000, 3*time.Second, media.PCMU, "")}, 3000)
+			mustSucceed(t, "caller to a "+transport+" phone", uac.Wait(ctx))
+			rec := pbx.nextCall(ctx)
+			if rec.Status != 200 || len(rec.Legs) != 2 || rec.Legs[1].Transport != transport {
+				t.Fatalf("call record: status %d legs %+v", rec.Status, rec.Legs)
+			}
+			path, err := bob.LastReceived(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			heard, _, _, err := mediatest.ReadWAV(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertTone(t, transport+" phone", mediatest.Trim(heard, 8000, 0.02), 1000)
+		})
 	}
-	b := pbx.app.sip.Bindings("1002")
-	if len(b) != 1 || b[0].Transport != "TCP" {
-		t.Fatalf("binding of 1002: %+v, want one over TCP", b)
-	}
-	uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", peertest.FreeRTPPort(t, loopback),
-		map[string]string{"pcap": peertest.WriteTonePcap(t, 1000, 3*time.Second, media.PCMU, "")}, 3000)
-	mustSucceed(t, "caller to a TCP phone", uac.Wait(ctx))
-	rec := pbx.nextCall(ctx)
-	if rec.Status != 200 || len(rec.Legs) != 2 || rec.Legs[1].Transport != "TCP" {
-		t.Fatalf("call record: status %d legs %+v", rec.Status, rec.Legs)
-	}
-	path, err := bob.LastReceived(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	heard, _, _, err := mediatest.ReadWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertTone(t, "TCP phone", mediatest.Trim(heard, 8000, 0.02), 1000)
 }
 
 func waitAnswered(ctx context.Context, t *testing.T, pbx *testPBX) {
@@ -785,37 +792,4 @@ func TestAllPhonesRing(t *testing.T) {
 	if answeredBy != 1 || cancelled != 1 {
 		t.Errorf("legs: %+v", rec.Legs)
 	}
-}
-
-// TestTLSPhone: a phone registers over TLS and is called over its connection.
-func TestTLSPhone(t *testing.T) {
-	ctx := e2e(t, "sipp", "baresip")
-	pbx := startPBX(t, pbxOptions{RTPPorts: "34000-34199", TLS: true})
-	tlsAddr := pbx.sipAddr("tls").String()
-	bob := peertest.Baresip{
-		IP: loopback, User: "1002", Password: "bob-1002", Registrar: tlsAddr + ";transport=tls",
-		WAV: peertest.WriteToneWAV(t, 880, 30*time.Second),
-	}.Start(t)
-	if _, err := bob.WaitRegistered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if b := pbx.app.sip.Bindings("1002"); len(b) != 1 || b[0].Transport != "TLS" {
-		t.Fatalf("binding of 1002: %+v, want one over TLS", b)
-	}
-	uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", peertest.FreeRTPPort(t, loopback),
-		map[string]string{"pcap": peertest.WriteTonePcap(t, 1000, 3*time.Second, media.PCMU, "")}, 3000)
-	mustSucceed(t, "caller to a TLS phone", uac.Wait(ctx))
-	rec := pbx.nextCall(ctx)
-	if rec.Status != 200 || len(rec.Legs) != 2 || rec.Legs[1].Transport != "TLS" {
-		t.Fatalf("call record: status %d legs %+v", rec.Status, rec.Legs)
-	}
-	path, err := bob.LastReceived(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	heard, _, _, err := mediatest.ReadWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertTone(t, "TLS phone", mediatest.Trim(heard, 8000, 0.02), 1000)
 }

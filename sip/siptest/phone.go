@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -257,6 +258,21 @@ func (p *Phone) ContactURI() string { return p.contact }
 // Incoming delivers the INVITEs the phone receives (re-INVITEs excluded),
 // after the Answer policy has been consulted and before it acts.
 func (p *Phone) Incoming() <-chan *IncomingCall { return p.incoming }
+
+// WaitIncoming returns the next INVITE the phone receives, or fails the test
+// when none comes within d.
+func (p *Phone) WaitIncoming(tb testing.TB, d time.Duration) *IncomingCall {
+	tb.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case ic := <-p.incoming:
+		return ic
+	case <-timer.C:
+		tb.Fatalf("phone %s (%s) received no INVITE within %s", p.User(), p.ContactURI(), d)
+		return nil
+	}
+}
 
 // StrayResponses returns responses that matched no transaction of the phone.
 func (p *Phone) StrayResponses() []*Response {
