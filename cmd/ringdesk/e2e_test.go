@@ -636,8 +636,10 @@ func TestStreamPhones(t *testing.T) {
 			}
 			pbx := startPBX(t, pbxOptions{RTPPorts: ports, TLS: tls})
 			registrar := pbx.sipAddr(strings.ToLower(transport)).String() + ";transport=" + strings.ToLower(transport)
-			bob := peertest.Baresip{IP: loopback, User: "1002", Password: "bob-1002", Registrar: registrar,
-				WAV: peertest.WriteToneWAV(t, 880, 30*time.Second)}.Start(t)
+			bob := peertest.Baresip{
+				IP: loopback, User: "1002", Password: "bob-1002", Registrar: registrar,
+				WAV: peertest.WriteToneWAV(t, 880, 30*time.Second),
+			}.Start(t)
 			if _, err := bob.WaitRegistered(ctx); err != nil {
 				t.Fatal(err)
 			}
