@@ -229,18 +229,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 // has installed the switch as its handler.
 func (h *harness) waitReady(tb testing.TB) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	for ctx.Err() == nil {
-		res, err := siptest.SendRaw(ctx, h.UDP.String(), siptest.RawOptions(h.UDP, "ready-"+testkit.RandHex(8)))
-		if err != nil {
-			tb.Fatalf("ping sip server: %v", err)
-		}
-		if bytes.HasPrefix(res, []byte("SIP/2.0 200")) {
-			return
-		}
-	}
-	tb.Fatalf("sip server on %s did not answer OPTIONS", h.UDP)
+	siptest.WaitReady(tb, h.UDP, waitFor)
 }
 
 // idleState describes what is still in use; "" when nothing is.

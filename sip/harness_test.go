@@ -1,7 +1,6 @@
 package sip_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -253,18 +252,7 @@ func (ts *testServer) stop() { ts.stopOnce.Do(ts.stopFn) }
 // then loaded the stored bindings and installed the handler.
 func (ts *testServer) waitReady(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	for ctx.Err() == nil {
-		res, err := siptest.SendRaw(ctx, ts.UDP.String(), siptest.RawOptions(ts.UDP, "ready-"+testkit.RandHex(6)))
-		if err != nil {
-			t.Fatalf("ping server: %v", err)
-		}
-		if bytes.HasPrefix(res, []byte("SIP/2.0 200")) {
-			return
-		}
-	}
-	t.Fatalf("server on %s did not answer OPTIONS", ts.UDP)
+	siptest.WaitReady(t, ts.UDP, waitFor)
 }
 
 // phone starts a softphone for extension user (UDP unless o says otherwise).

@@ -1,9 +1,13 @@
 package siptest
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -215,6 +219,25 @@ func reasonPhrase(code int) string {
 	default:
 		return "Status " + strconv.Itoa(code)
 	}
+}
+
+// WaitReady pings the SIP server at addr (UDP) with OPTIONS until it answers
+// 200, or fails the test after d: once it answers, its Serve has installed
+// the handler (and loaded its registrations).
+func WaitReady(tb testing.TB, addr netip.AddrPort, d time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for i := 0; ctx.Err() == nil; i++ {
+		res, err := SendRaw(ctx, addr.String(), RawOptions(addr, fmt.Sprintf("ready-%d-%d", time.Now().UnixNano(), i)))
+		if err != nil {
+			tb.Fatalf("ping sip server %s: %v", addr, err)
+		}
+		if strings.HasPrefix(string(res), "SIP/2.0 200") {
+			return
+		}
+	}
+	tb.Fatalf("sip server on %s did not answer OPTIONS within %s", addr, d)
 }
 
 // RawOptions is an out-of-dialog OPTIONS to the server at to, as the bytes
