@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/media/dtmf"
 	"github.com/ringdesk/ringdesk/media/sdp"
 	"github.com/ringdesk/ringdesk/sip"
 )
@@ -23,10 +24,17 @@ const (
 	infoTimeout = 5 * time.Second
 )
 
-// legEvent is a SIP event of one leg, queued for the supervisor.
+// legEvent is something that happened on one leg (a sip.Event, a
+// media.Digit, a dial's timeout), queued for the supervisor.
 type legEvent struct {
 	leg *Leg
-	ev  sip.Event
+	ev  any
+}
+
+// command is an API request run on the supervisor.
+type command struct {
+	fn    func(ctx context.Context) error
+	reply chan error
 }
 
 // Call is one conversation from the caller's INVITE to the last BYE. Its
@@ -38,6 +46,7 @@ type Call struct {
 	log *slog.Logger
 
 	events chan legEvent
+	cmds   chan command
 	done   chan struct{} // closed when run returns
 
 	caller   *Leg
@@ -61,6 +70,37 @@ type Call struct {
 	helpers     sync.WaitGroup // INFO forwarding
 	ended       bool
 	legSeq      int
+
+	// the conversation after the first answer
+	legs      []*Leg // every leg, in creation order (for the record)
+	parties   []*Leg // connected legs, in order of joining
+	host      *Leg   // the party controlling the call (the answering agent first)
+	dials     []*dial
+	mixer     *media.Mixer
+	rec       *media.Recorder
+	recording *Recording
+	transfers []TransferRecord
+	consult   *dial // the consultation in progress
+
+	sipMu  sync.Mutex
+	sipIDs map[string]bool // SIP Call-IDs of the call's legs, for REFER with Replaces
+}
+
+// addSIPCallID notes a SIP Call-ID of one of the call's legs.
+func (c *Call) addSIPCallID(id string) {
+	c.sipMu.Lock()
+	if c.sipIDs == nil {
+		c.sipIDs = make(map[string]bool)
+	}
+	c.sipIDs[id] = true
+	c.sipMu.Unlock()
+}
+
+// hasSIPCallID reports whether one of the call's legs has SIP Call-ID id.
+func (c *Call) hasSIPCallID(id string) bool {
+	c.sipMu.Lock()
+	defer c.sipMu.Unlock()
+	return c.sipIDs[id]
 }
 
 func newCall(sw *Switch, in *sip.InboundCall) *Call {
@@ -70,6 +110,7 @@ func newCall(sw *Switch, in *sip.InboundCall) *Call {
 		sw:      sw,
 		log:     sw.log.With("call_id", string(id), "sip_call_id", in.CallID),
 		events:  make(chan legEvent, eventQueue),
+		cmds:    make(chan command),
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
@@ -85,6 +126,8 @@ func newCall(sw *Switch, in *sip.InboundCall) *Call {
 		ID: c.caller.id, Direction: Inbound, SIPCallID: in.CallID, Party: caller,
 		Source: in.Source, Transport: in.Transport, UserAgent: in.UserAgent, Started: c.started,
 	}
+	c.legs = append(c.legs, c.caller)
+	c.addSIPCallID(in.CallID)
 	in.SetEventHandler(c.handler(c.caller))
 	return c
 }
@@ -97,11 +140,14 @@ func (c *Call) nextLegID() LegID {
 // handler returns the SIP event handler of leg: it queues the event for the
 // supervisor, or drops it once the call is over.
 func (c *Call) handler(leg *Leg) sip.EventHandler {
-	return func(ev sip.Event) {
-		select {
-		case c.events <- legEvent{leg: leg, ev: ev}:
-		case <-c.done:
-		}
+	return func(ev sip.Event) { c.post(leg, ev) }
+}
+
+// post queues an event of leg for the supervisor; dropped once the call is over.
+func (c *Call) post(leg *Leg, ev any) {
+	select {
+	case c.events <- legEvent{leg: leg, ev: ev}:
+	case <-c.done:
 	}
 }
 
@@ -136,6 +182,8 @@ func (c *Call) run(ctx context.Context) {
 			c.finish(CauseShutdown, RoleSystem)
 		case e := <-c.events:
 			c.handle(ctx, e)
+		case cmd := <-c.cmds:
+			cmd.reply <- cmd.fn(ctx)
 		case <-ringC:
 			c.ringTimer = nil
 			c.log.Debug("no answer", "ring_timeout", c.sw.cfg.RingTimeout)
@@ -206,50 +254,70 @@ func (c *Call) start(ctx context.Context) bool {
 	return false
 }
 
-// ring originates one outbound leg to binding b.
+// ring originates one outbound leg of the first ring to binding b.
 func (c *Call) ring(ctx context.Context, b sip.Binding, firstCodec string) {
-	leg := &Leg{id: c.nextLegID(), dir: Outbound, party: c.callee, state: LegStateTrying}
+	c.branches = append(c.branches, c.originate(ctx, b, c.callee, firstCodec, nil))
+}
+
+// originate sends an INVITE to binding b for callee, as part of dial d (nil
+// for the first ring). The leg is returned even when it failed at once
+// (then it has ended).
+func (c *Call) originate(ctx context.Context, b sip.Binding, callee Party, firstCodec string, d *dial) *Leg {
+	leg := &Leg{id: c.nextLegID(), dir: Outbound, party: callee, state: LegStateTrying, dial: d}
 	now := time.Now()
 	leg.rec = LegRecord{
-		ID: leg.id, Direction: Outbound, Party: c.callee, Contact: b.Contact,
+		ID: leg.id, Direction: Outbound, Party: callee, Contact: b.Contact,
 		Source: b.Source, Transport: b.Transport, UserAgent: b.UserAgent, Started: now,
 	}
-	c.branches = append(c.branches, leg)
+	c.legs = append(c.legs, leg)
 	var err error
 	leg.rtp, err = c.sw.media.NewSession(c.log)
 	if err != nil {
 		c.log.Error("no rtp session for callee", "error", err)
 		c.endLeg(ctx, leg, 503, CauseInternal)
-		return
+		return leg
 	}
 	leg.local = newLocal(leg.rtp, firstCodec)
 	offer := leg.makeOffer()
 	leg.out, err = c.sw.sig.Invite(ctx, sip.InviteRequest{
 		Target: b,
 		From:   sip.Party{User: c.caller.party.Extension, DisplayName: c.caller.party.Name},
-		To:     c.callee.Extension,
+		To:     callee.Extension,
 		SDP:    offer,
 	}, c.handler(leg))
 	if err != nil {
 		c.log.Warn("invite failed", "contact", b.Contact, "error", err)
 		leg.peerEnded = true
 		c.endLeg(ctx, leg, 503, CauseUnavailable)
-		return
+		return leg
 	}
 	leg.rec.SIPCallID = leg.out.CallID
+	c.addSIPCallID(leg.out.CallID)
 	c.log.Debug("ringing", "leg_id", string(leg.id), "contact", b.Contact, "source", b.Source.String(),
 		"sip_call_id_out", leg.out.CallID)
+	return leg
 }
 
-// handle applies one SIP event.
+// handle applies one event of a leg.
 func (c *Call) handle(ctx context.Context, e legEvent) {
 	leg := e.leg
+	if t, ok := e.ev.(dialTimeout); ok {
+		c.dialTimedOut(ctx, t.d)
+		return
+	}
 	if leg.state == LegStateEnded {
 		// Late events of a finished leg: a 487 after our CANCEL, a 2xx
 		// crossing it (the sip package hangs those up).
 		return
 	}
+	if leg.dial != nil {
+		if c.handleDialLeg(ctx, leg, e.ev) {
+			return
+		}
+	}
 	switch ev := e.ev.(type) {
+	case media.Digit:
+		c.keypress(leg, byte(ev.Digit), ev.Source)
 	case sip.Cancelled:
 		leg.peerEnded = true
 		c.finish(CauseCancelled, RoleCaller)
@@ -265,6 +333,7 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 				c.finish(CauseIncompatible, RoleSystem)
 				return
 			}
+			c.rewire()
 		} else if leg.offer != nil && len(ev.SDP) > 0 {
 			if err := leg.takeAnswer(ev.SDP); err != nil {
 				c.log.Warn("bad answer in ACK", "leg_id", string(leg.id), "error", err)
@@ -276,6 +345,10 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		c.finish(CauseSignaling, RoleSystem)
 	case sip.ByeReceived:
 		leg.peerEnded = true
+		if c.winner != nil && c.connected(leg) && (len(c.parties) > 2 || c.liveDials() > 0) {
+			c.partyLeft(ctx, leg, CauseNormal) // the others go on
+			return
+		}
 		role := RoleCallee
 		if leg == c.caller {
 			role = RoleCaller
@@ -295,7 +368,9 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 	case sip.OfferReceived:
 		c.reoffer(leg, ev)
 	case sip.InfoReceived:
-		c.forwardInfo(ctx, leg, ev)
+		c.info(ctx, leg, ev)
+	case sip.ReferReceived:
+		c.refer(ctx, leg, ev)
 	}
 }
 
@@ -385,7 +460,11 @@ func (c *Call) answer(ctx context.Context, leg *Leg, ev sip.Answered) {
 	if c.early != nil && c.early != leg {
 		c.early.rtp.SetPeer(nil)
 	}
-	media.Bridge(c.caller.rtp, leg.rtp)
+	c.parties = []*Leg{c.caller, leg}
+	c.host = leg
+	c.listen(c.caller)
+	c.listen(leg)
+	c.rewire()
 	if err := c.caller.in.Answer(c.caller.lastBody); err != nil {
 		// The callee answered, the caller is not there: hang the callee up.
 		c.winner, c.answered = nil, time.Time{}
@@ -405,6 +484,9 @@ func (c *Call) answer(ctx context.Context, leg *Leg, ev sip.Answered) {
 	c.log.Debug("call answered", "leg_id", string(leg.id), "contact", leg.rec.Contact,
 		"caller_codec", c.caller.rec.Codec, "callee_codec", leg.rec.Codec)
 	c.sw.observe(CallAnswered{base: c.base(), Leg: leg.snapshot()})
+	if c.sw.cfg.Record {
+		_ = c.startRecording() // a failure is logged; the call goes on unrecorded
+	}
 }
 
 // reoffer answers a re-INVITE or UPDATE from either party (hold, resume,
@@ -429,11 +511,12 @@ func (c *Call) reoffer(leg *Leg, ev sip.OfferReceived) {
 		ev.Respond(code, nil)
 		return
 	}
+	c.holdChanged(leg) // media rewired before the peer learns the answer
 	ev.Respond(200, body)
-	c.holdChanged(leg)
 }
 
-// holdChanged reports hold and resume after a leg's direction changed.
+// holdChanged reports hold and resume after a leg's direction changed, and
+// rewires the media: the other party hears hold music.
 func (c *Call) holdChanged(leg *Leg) {
 	now := time.Now()
 	held := leg.holding()
@@ -441,9 +524,6 @@ func (c *Call) holdChanged(leg *Leg) {
 	case held && leg.state == LegStateAnswered:
 		leg.state = LegStateHeld
 		leg.heldSince = now
-		if c.holdSince.IsZero() {
-			c.holdSince = now
-		}
 		c.log.Debug("call held", "leg_id", string(leg.id))
 		c.sw.observe(CallHeld{base: c.base(), By: leg.id})
 	case !held && leg.state == LegStateHeld:
@@ -451,33 +531,57 @@ func (c *Call) holdChanged(leg *Leg) {
 		d := now.Sub(leg.heldSince)
 		leg.rec.HeldFor += d
 		leg.heldSince = time.Time{}
-		if !c.anyHolding() && !c.holdSince.IsZero() {
-			c.holdTotal += now.Sub(c.holdSince)
-			c.holdSince = time.Time{}
-			c.lastResume = now
-		}
 		c.log.Debug("call resumed", "leg_id", string(leg.id), "held_for", d)
 		c.sw.observe(CallResumed{base: c.base(), By: leg.id, HeldFor: d})
 	}
-}
-
-func (c *Call) anyHolding() bool {
-	if c.caller.state == LegStateHeld {
-		return true
+	if c.winner != nil {
+		c.holdClock(now)
+		c.rewire()
 	}
-	return c.winner != nil && c.winner.state == LegStateHeld
 }
 
-// forwardInfo passes INFO (e.g. DTMF as application/dtmf-relay) to the other
-// party of an answered call.
-func (c *Call) forwardInfo(ctx context.Context, from *Leg, ev sip.InfoReceived) {
-	if c.winner == nil {
+// anyHolding reports whether some party is on hold, by its phone or by Ringdesk.
+func (c *Call) anyHolding() bool {
+	for _, p := range c.parties {
+		if p.state == LegStateHeld || p.apiHeld {
+			return true
+		}
+	}
+	return false
+}
+
+// holdClock keeps the call's hold time: from the first hold until no
+// party is held any more.
+func (c *Call) holdClock(now time.Time) {
+	held := c.anyHolding()
+	switch {
+	case held && c.holdSince.IsZero():
+		c.holdSince = now
+	case !held && !c.holdSince.IsZero():
+		c.holdTotal += now.Sub(c.holdSince)
+		c.holdSince = time.Time{}
+		c.lastResume = now
+	}
+}
+
+// info handles INFO from a party: a DTMF body is a keypress; in a
+// two-party call the INFO also goes to the other party as it came.
+func (c *Call) info(ctx context.Context, from *Leg, ev sip.InfoReceived) {
+	if d, _, err := dtmf.ParseInfo(ev.ContentType, ev.Body); err == nil {
+		c.keypress(from, byte(d), DigitINFO)
+	}
+	if c.winner == nil || len(c.parties) != 2 || !c.connected(from) {
 		return
 	}
-	to := c.winner
-	if from == c.winner {
-		to = c.caller
+	to := c.parties[0]
+	if to == from {
+		to = c.parties[1]
 	}
+	c.sendInfo(ctx, to, ev.ContentType, ev.Body)
+}
+
+// sendInfo sends INFO to a leg in the background.
+func (c *Call) sendInfo(ctx context.Context, to *Leg, contentType string, body []byte) {
 	send := to.in.SendInfo
 	if to.out != nil {
 		send = to.out.SendInfo
@@ -485,25 +589,26 @@ func (c *Call) forwardInfo(ctx context.Context, from *Leg, ev sip.InfoReceived) 
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), infoTimeout)
 	c.helpers.Go(func() {
 		defer cancel()
-		if err := send(ictx, ev.ContentType, ev.Body); err != nil {
-			c.log.Debug("forwarding INFO failed", "error", err)
+		if err := send(ictx, contentType, body); err != nil {
+			c.log.Debug("sending INFO failed", "error", err)
 		}
 	})
 }
 
 // checkMedia ends the call when a party sent no RTP for the media timeout.
-// The watchdog is suspended while the call is on hold.
+// The watchdog is suspended while the call is on hold, and while a party
+// waits alone (a transfer or a participant being dialled).
 func (c *Call) checkMedia() {
 	timeout := c.sw.cfg.MediaTimeout
 	now := time.Now()
-	if c.anyHolding() || c.winner == nil {
+	if c.anyHolding() || c.winner == nil || len(c.parties) < 2 || c.liveDials() > 0 {
 		c.mediaTimer.Reset(timeout)
 		return
 	}
 	next := timeout
-	for _, leg := range []*Leg{c.caller, c.winner} {
+	for _, leg := range c.parties {
 		last := leg.rtp.LastReceived()
-		for _, t := range []time.Time{c.answered, c.lastResume} {
+		for _, t := range []time.Time{c.answered, c.lastResume, leg.rec.Answered} {
 			if t.After(last) {
 				last = t
 			}
@@ -546,13 +651,14 @@ func (c *Call) endLeg(ctx context.Context, leg *Leg, code int, cause Cause) {
 	leg.rec.Ended = time.Now()
 	leg.rec.Status = code
 	leg.rec.Cause = cause
+	c.detach(leg)
 	if leg.rtp != nil {
 		_ = leg.rtp.Close()
 	}
 	if leg == c.early {
 		c.early = nil
 	}
-	if leg.dir == Outbound && leg != c.winner {
+	if leg.dir == Outbound && leg != c.winner && !wasAnswered {
 		c.sw.observe(LegEnded{base: c.base(), Leg: leg.snapshot()})
 	}
 }
@@ -606,11 +712,19 @@ func (c *Call) teardown(ctx context.Context) {
 	if c.mediaTimer != nil {
 		c.mediaTimer.Stop()
 	}
+	for _, d := range c.dials {
+		d.stop()
+	}
 	now := time.Now()
 	if !c.holdSince.IsZero() {
 		c.holdTotal += now.Sub(c.holdSince)
 	}
-	for _, leg := range append([]*Leg{c.caller}, c.branches...) {
+	c.stopRecording()
+	if c.mixer != nil {
+		c.mixer.Close()
+		c.mixer = nil
+	}
+	for _, leg := range c.legs {
 		if leg.state == LegStateHeld {
 			leg.rec.HeldFor += now.Sub(leg.heldSince)
 		}
@@ -631,7 +745,8 @@ func (c *Call) teardown(ctx context.Context) {
 	rec := CallRecord{
 		ID: c.id, Caller: c.caller.party, Dialed: c.caller.in.Dialed, Callee: c.callee,
 		Started: c.started, Answered: c.answered, Ended: now, Cause: c.cause, Status: c.status,
-		HungUpBy: c.hungUpBy, HoldDuration: c.holdTotal,
+		HungUpBy: c.hungUpBy, HoldDuration: c.holdTotal, Recording: c.recording,
+		Transfers: c.transfers,
 	}
 	if c.winner != nil {
 		rec.AnsweredBy = c.winner.id
@@ -640,9 +755,8 @@ func (c *Call) teardown(ctx context.Context) {
 	} else {
 		rec.RingDuration = now.Sub(c.started)
 	}
-	rec.Legs = append(rec.Legs, c.caller.snapshot())
-	for _, b := range c.branches {
-		rec.Legs = append(rec.Legs, b.snapshot())
+	for _, l := range c.legs {
+		rec.Legs = append(rec.Legs, l.snapshot())
 	}
 	c.log.Debug("call ended", "cause", c.cause.String(), "status", c.status, "hung_up_by", c.hungUpBy.String(),
 		"talk", rec.TalkDuration.Round(time.Millisecond), "ring", rec.RingDuration.Round(time.Millisecond),

@@ -24,6 +24,7 @@ const (
 	CauseShutdown           // Ringdesk was stopping
 	CauseInternal           // a bug or failed dependency in Ringdesk
 	CauseRejected           // the callee refused for another reason
+	CauseTransferred        // the leg was released by a transfer
 )
 
 // causeInfo is one row of the table that maps a Cause to the SIP status a
@@ -51,6 +52,7 @@ var causes = [...]causeInfo{ //nolint:gochecknoglobals // immutable table
 	CauseShutdown:     {"shutdown", 503, 41, "Temporary failure: server shutting down"},
 	CauseInternal:     {"internal", 500, 41, "Temporary failure: internal error"},
 	CauseRejected:     {"rejected", 480, 21, "Call rejected"},
+	CauseTransferred:  {"transferred", 200, 16, "Call transferred"},
 }
 
 func (c Cause) info() causeInfo {

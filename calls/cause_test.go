@@ -68,7 +68,7 @@ func TestCauseTable(t *testing.T) {
 }
 
 func TestCauseOutOfRange(t *testing.T) {
-	for _, c := range []calls.Cause{-1, calls.CauseRejected + 1, 1000} {
+	for _, c := range []calls.Cause{-1, calls.CauseTransferred + 1, 1000} {
 		if c.String() != "unknown" || c.Status() != 500 {
 			t.Errorf("Cause(%d): %s %d, want unknown 500", int(c), c, c.Status())
 		}

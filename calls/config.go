@@ -3,6 +3,8 @@ package calls
 import (
 	"fmt"
 	"time"
+
+	"github.com/ringdesk/ringdesk/media/tone"
 )
 
 // Defaults used when a Config field is zero.
@@ -10,6 +12,13 @@ const (
 	DefaultRingTimeout   = 30 * time.Second
 	DefaultMediaTimeout  = 60 * time.Second
 	DefaultShutdownGrace = 30 * time.Second
+)
+
+// In-band DTMF detection modes.
+const (
+	InbandAuto   = "auto"
+	InbandAlways = "always"
+	InbandNever  = "never"
 )
 
 // Extension is a dialable internal number that rings an agent's phones.
@@ -35,6 +44,22 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// Extensions are the internal numbers.
 	Extensions []Extension `yaml:"extensions"`
+	// HoldMusic is what held parties hear: 8 kHz PCM, looped. Empty: a
+	// short built-in arpeggio (cmd/ringdesk supplies the shipped music,
+	// configs.BuiltinHoldMusic).
+	HoldMusic []int16 `yaml:"-"`
+	// Tones is the region of call-progress tones (ringback while a transfer
+	// rings): us, uk or eu (default us).
+	Tones string `yaml:"tones"`
+	// InbandDTMF says when to listen for DTMF tones in the audio: "auto"
+	// (legs that did not negotiate telephone-event; the default), "always"
+	// or "never".
+	InbandDTMF string `yaml:"inband_dtmf"`
+	// Record records every answered call.
+	Record bool `yaml:"record"`
+	// RecordingsDir is where recordings go, in YYYY/MM/DD subdirectories;
+	// required when Record is set.
+	RecordingsDir string `yaml:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -46,6 +71,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.Tones == "" {
+		c.Tones = "us"
+	}
+	if c.InbandDTMF == "" {
+		c.InbandDTMF = InbandAuto
 	}
 	return c
 }
@@ -61,6 +92,14 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownGrace < 0 {
 		return fmt.Errorf("calls: negative shutdown_grace")
+	}
+	if _, err := tone.Ringback(c.Tones); err != nil {
+		return fmt.Errorf("calls: tones: %w", err)
+	}
+	switch c.InbandDTMF {
+	case InbandAuto, InbandAlways, InbandNever:
+	default:
+		return fmt.Errorf("calls: inband_dtmf %q is not auto, always or never", c.InbandDTMF)
 	}
 	seen := make(map[string]bool, len(c.Extensions))
 	for _, e := range c.Extensions {

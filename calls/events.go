@@ -118,6 +118,39 @@ type CallRecord struct {
 	// HoldDuration is how long the call was on hold, all holds summed.
 	HoldDuration time.Duration `json:"hold_duration"`
 	Legs         []LegRecord   `json:"legs"`
+	// Recording is the call's recording, nil when it was not recorded.
+	Recording *Recording `json:"recording,omitempty"`
+	// Transfers lists the call's transfers, in order.
+	Transfers []TransferRecord `json:"transfers,omitempty"`
+}
+
+// Recording is a call's recording file when the call ended.
+type Recording struct {
+	Path     string        `json:"path"`
+	Duration time.Duration `json:"duration"`
+	Size     int64         `json:"size"`
+	// Deleted: the recording was deleted during the call (no file).
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// TransferKind is blind or attended.
+type TransferKind string
+
+// Transfer kinds.
+const (
+	TransferBlind    TransferKind = "blind"
+	TransferAttended TransferKind = "attended"
+)
+
+// TransferRecord is one transfer of a call.
+type TransferRecord struct {
+	Kind TransferKind `json:"kind"`
+	// By is the transferring leg; Target who the call went to.
+	By     LegID  `json:"by"`
+	Target string `json:"target"`
+	// Outcome: "completed", "failed", "cancelled".
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"`
 }
 
 // Event is something that happened to a call. Implementations are the
@@ -192,6 +225,84 @@ type CallResumed struct {
 	By LegID `json:"by"`
 	// HeldFor is how long this hold lasted.
 	HeldFor time.Duration `json:"held_for"`
+}
+
+// LegConnected: a party joined the conversation after the first answer: a
+// participant added to a conference, a transfer target that answered.
+type LegConnected struct {
+	base
+	Leg LegRecord `json:"leg"`
+}
+
+// LegLeft: a connected party left while the call goes on (hung up, was
+// removed from a conference, was released by a transfer).
+type LegLeft struct {
+	base
+	Leg LegRecord `json:"leg"`
+}
+
+// HostChanged: the party controlling the conference changed, because the
+// host left.
+type HostChanged struct {
+	base
+	Host LegID `json:"host"`
+}
+
+// PartyHeld: Ringdesk put a party on hold (the agent UI's hold, a
+// consultation): it hears hold music and is not heard.
+type PartyHeld struct {
+	base
+	Leg LegID `json:"leg"`
+}
+
+// PartyResumed: a party Ringdesk held is back in the conversation.
+type PartyResumed struct {
+	base
+	Leg     LegID         `json:"leg"`
+	HeldFor time.Duration `json:"held_for"`
+}
+
+// DigitReceived: a party pressed a key; reported once per keypress however
+// the phone sent it.
+type DigitReceived struct {
+	base
+	Leg   LegID `json:"leg"`
+	Digit byte  `json:"digit"`
+	// Source is "rfc4733", "inband" or "info".
+	Source string `json:"source"`
+}
+
+// TransferStarted: a transfer began: the target is being called.
+type TransferStarted struct {
+	base
+	Transfer TransferRecord `json:"transfer"`
+}
+
+// TransferEnded: a transfer completed, failed or was cancelled.
+type TransferEnded struct {
+	base
+	Transfer TransferRecord `json:"transfer"`
+	// Recalled: the target did not answer and the transferring agent's
+	// phone was rung again to take the customer back.
+	Recalled bool `json:"recalled,omitempty"`
+}
+
+// RecordingStarted: the call is being recorded to Path.
+type RecordingStarted struct {
+	base
+	Path string `json:"path"`
+}
+
+// RecordingPaused: the recording holds silence until resumed.
+type RecordingPaused struct{ base }
+
+// RecordingResumed: the recording holds audio again.
+type RecordingResumed struct{ base }
+
+// RecordingDeleted: the recording's file was removed.
+type RecordingDeleted struct {
+	base
+	Path string `json:"path"`
 }
 
 // CallEnded: the call is over; Record has its whole story.

@@ -386,7 +386,8 @@ func TestMediaTimeoutSuspendedOnHold(t *testing.T) {
 }
 
 // TestHoldRFC2543: the old way to hold, c=0.0.0.0 (RFC 3264 §8.4), is a
-// hold too; RTP to the holder stops until it gives an address again.
+// hold too; RTP to the holder stops until it gives an address again, and
+// the other party hears Ringdesk's hold music, not the holder.
 func TestHoldRFC2543(t *testing.T) {
 	h := newHarness(t)
 	p := h.connect(t, nil, nil)
@@ -401,8 +402,11 @@ func TestHoldRFC2543(t *testing.T) {
 	}
 	down := p.down(0)
 	down.fill(t, 0xEE, 5)
-	p.up(0).fill(t, 0x02, 5) // gives the relay time to show a leak
-	p.calleeRTP.waitPackets(t, 5, filled(0x02))
+	p.up(0).fill(t, 0x02, 5)            // gives the relay time to show a leak
+	p.calleeRTP.waitPackets(t, 25, nil) // hold music
+	if n := len(matching(p.calleeRTP.packets(), filled(0x02))); n > 0 {
+		t.Errorf("%d packets of the holding party reached the held one", n)
+	}
 	resuming := time.Now()
 	if n := len(matching(p.callerRTP.packets(), before(resuming, filled(0xEE)))); n > 0 {
 		t.Errorf("%d packets relayed to a party on hold", n)

@@ -34,6 +34,25 @@ type Leg struct {
 	// Ringdesk must not send BYE or CANCEL to it.
 	peerEnded bool
 	rec       LegRecord
+
+	// conversation state, owned by the supervisor
+	dial     *dial              // the attempt this outbound leg belongs to, nil for the first ring
+	apiHeld  bool               // Ringdesk holds it: music, not heard
+	heldAt   time.Time          // when apiHeld began
+	parked   bool               // a transferor on its way out: neither hears nor is heard
+	ringback bool               // waiting for a transfer target: hears ringback
+	stream   *media.MusicStream // the shared stream it hears, nil for none
+	part     *media.Participant // its place in the call's mixer, nil in relay mode
+	inband   bool               // its mixer participant detects in-band DTMF
+	lastKey  lastDigit
+}
+
+// lastDigit remembers a leg's last keypress, to report a key a phone sends
+// two ways (RFC 4733 and INFO) once.
+type lastDigit struct {
+	digit  byte
+	source string
+	at     time.Time
 }
 
 // codecs Ringdesk offers and accepts, in its own order of preference.
@@ -215,7 +234,7 @@ func (l *Leg) snapshot() LegRecord {
 // phones, linphone among them, show any Reason as an error), the cause
 // otherwise (media timeout, shutdown).
 func (c Cause) byeReason() string {
-	if c == CauseNormal {
+	if c == CauseNormal || c == CauseTransferred {
 		return ""
 	}
 	return c.Reason()

@@ -3,11 +3,14 @@ package calls
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/media/tone"
 	"github.com/ringdesk/ringdesk/sip"
 )
 
@@ -47,6 +50,11 @@ type Switch struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	// shared streams: what held parties hear, and ringback for parties
+	// waiting for a transfer
+	music, ringback *media.MusicStream
+	closeStreams    sync.Once
+
 	mu       sync.Mutex
 	calls    map[CallID]*Call
 	draining bool
@@ -59,6 +67,9 @@ func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logge
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.Record && cfg.RecordingsDir == "" {
+		return nil, errors.New("calls: record needs a recordings directory")
+	}
 	if obs == nil {
 		obs = ObserverFunc(func(Event) {})
 	}
@@ -70,8 +81,48 @@ func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logge
 	for _, e := range cfg.Extensions {
 		s.ext[e.Number] = e
 	}
+	music := cfg.HoldMusic
+	if len(music) == 0 {
+		music = defaultMusic()
+	}
+	var err error
+	if s.music, err = media.NewMusicStream("hold music", music, log); err != nil {
+		return nil, fmt.Errorf("calls: hold music: %w", err)
+	}
+	rb, err := tone.Ringback(cfg.Tones)
+	if err != nil {
+		s.music.Close()
+		return nil, fmt.Errorf("calls: %w", err)
+	}
+	if s.ringback, err = media.NewMusicStream("ringback", media.RenderTone(rb), log); err != nil {
+		s.music.Close()
+		return nil, fmt.Errorf("calls: ringback: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	return s, nil
+}
+
+// defaultMusic is a gentle placeholder for hold music when none is
+// configured: a slow arpeggio of soft sine notes, a few seconds long.
+func defaultMusic() []int16 {
+	notes := []float64{261.63, 329.63, 392.00, 523.25, 392.00, 329.63} // C major
+	const noteLen = media.SampleRate / 2
+	pcm := make([]int16, len(notes)*noteLen)
+	for i, f := range notes {
+		for j := range noteLen {
+			env := math.Sin(math.Pi * float64(j) / noteLen) // soft attack and release
+			pcm[i*noteLen+j] = int16(3000 * env * math.Sin(2*math.Pi*f*float64(j)/media.SampleRate))
+		}
+	}
+	return pcm
+}
+
+// stopStreams stops the shared streams once no call needs them.
+func (s *Switch) stopStreams() {
+	s.closeStreams.Do(func() {
+		s.music.Close()
+		s.ringback.Close()
+	})
 }
 
 // HandleInvite implements sip.Handler: it admits a new call, or refuses it
@@ -129,12 +180,14 @@ func (s *Switch) Shutdown(ctx context.Context) error {
 		select {
 		case <-idle:
 			s.cancel(ErrShutdown)
+			s.stopStreams()
 			return nil
 		case <-tick.C:
 		case <-ctx.Done():
 			s.log.Info("grace period over, hanging up", "active", s.Active())
 			s.cancel(ErrShutdown)
 			<-idle
+			s.stopStreams()
 			return nil
 		}
 	}
@@ -147,6 +200,7 @@ func (s *Switch) Close() {
 	s.mu.Unlock()
 	s.cancel(ErrShutdown)
 	s.wg.Wait()
+	s.stopStreams()
 }
 
 func (s *Switch) observe(e Event) {

@@ -9,7 +9,9 @@ import (
 	"slices"
 
 	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/configs/sounds"
 	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/media/wav"
 	"github.com/ringdesk/ringdesk/sip"
 )
 
@@ -190,4 +192,18 @@ func packageProblems(raw *rawConfig, cfg *Config, file string) []problem {
 		}
 	}
 	return out
+}
+
+// BuiltinHoldMusic decodes the hold music Ringdesk ships (configs/sounds),
+// played when calls.hold_music is left out: 8 kHz PCM.
+func BuiltinHoldMusic() ([]int16, error) {
+	a, err := wav.Decode(bytes.NewReader(sounds.HoldMusic))
+	if err != nil {
+		return nil, fmt.Errorf("built-in hold music: %w", err)
+	}
+	pcm, err := a.To8k()
+	if err != nil {
+		return nil, fmt.Errorf("built-in hold music: %w", err)
+	}
+	return pcm, nil
 }

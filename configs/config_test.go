@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/configs/sounds"
 	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
@@ -55,6 +56,8 @@ func TestSample(t *testing.T) {
 			RingTimeout:   30 * time.Second,
 			MediaTimeout:  60 * time.Second,
 			ShutdownGrace: 30 * time.Second,
+			Tones:         "us",
+			InbandDTMF:    calls.InbandAuto,
 			Extensions: []calls.Extension{
 				{Number: "1001", Name: "Alice Example", AgentID: "alice"},
 				{Number: "1002", Name: "Bob Example", AgentID: "bob"},
@@ -366,5 +369,41 @@ func assertConfig(t *testing.T, got, want *Config) {
 		if err != nil {
 			t.Errorf("package Validate: %v", err)
 		}
+	}
+}
+
+func TestHoldMusicAndMediaKeys(t *testing.T) {
+	dir := t.TempDir()
+	music := filepath.Join(dir, "music.wav")
+	if err := os.WriteFile(music, sounds.HoldMusic, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.wav"), []byte("RIFF\x00\x00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := "sip:\n  listen: [\"udp://127.0.0.1:5060\"]\nagents:\n  - {id: a, extension: \"1001\", sip_password: x}\ncalls:\n"
+	cfg, err := Parse("t.yaml", []byte(base+"  hold_music: music.wav\n  tones: eu\n  inband_dtmf: never\n  record: true\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Calls.HoldMusic) != 24*8000 || cfg.Calls.Tones != "eu" || cfg.Calls.InbandDTMF != "never" || !cfg.Calls.Record {
+		t.Errorf("calls config: %d samples of music, tones %q, inband %q, record %v",
+			len(cfg.Calls.HoldMusic), cfg.Calls.Tones, cfg.Calls.InbandDTMF, cfg.Calls.Record)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"  hold_music: missing.wav\n", "t.yaml:6:15: calls.hold_music: \"missing.wav\": "},
+		{"  hold_music: broken.wav\n", "t.yaml:6:15: calls.hold_music: \"broken.wav\": "},
+		{"  hold_music: \"\"\n", "t.yaml:6:15: calls.hold_music: must not be empty"},
+		{"  tones: mars\n", "t.yaml:6:10: calls.tones: \"mars\" is not a tone region"},
+		{"  inband_dtmf: sometimes\n", "t.yaml:6:16: calls.inband_dtmf: \"sometimes\" is not auto, always or never"},
+	} {
+		_, err := Parse("t.yaml", []byte(base+tc.yaml), dir)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	pcm, err := BuiltinHoldMusic()
+	if err != nil || len(pcm) < 10*8000 {
+		t.Errorf("built-in music: %d samples, %v", len(pcm), err)
 	}
 }

@@ -86,6 +86,10 @@ type rawCalls struct {
 	section
 	ringTimeout   val[time.Duration]
 	shutdownGrace val[time.Duration]
+	holdMusic     val[string]
+	tones         val[string]
+	inbandDTMF    val[string]
+	record        val[bool]
 }
 
 type rawAgent struct {
@@ -335,6 +339,10 @@ func (c *rawCalls) fields(d *decoder) []field {
 	return []field{
 		{"ring_timeout", d.duration(&c.ringTimeout)},
 		{"shutdown_grace", d.duration(&c.shutdownGrace)},
+		{"hold_music", d.text(&c.holdMusic)},
+		{"tones", d.text(&c.tones)},
+		{"inband_dtmf", d.text(&c.inbandDTMF)},
+		{"record", d.boolean(&c.record)},
 	}
 }
 

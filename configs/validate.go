@@ -18,6 +18,8 @@ import (
 
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/media"
+	"github.com/ringdesk/ringdesk/media/tone"
+	"github.com/ringdesk/ringdesk/media/wav"
 	"github.com/ringdesk/ringdesk/sip"
 )
 
@@ -63,7 +65,7 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 	cfg := &Config{Source: d.file}
 	info := d.buildSIP(c, baseDir, &cfg.SIP)
 	d.buildMedia(c, info.listeners, &cfg.Media)
-	d.buildCalls(c, &cfg.Calls)
+	d.buildCalls(c, baseDir, &cfg.Calls)
 	cfg.DataDir = d.buildDataDir(c, baseDir)
 	d.buildAgents(c, info, cfg)
 	return cfg
@@ -571,7 +573,27 @@ func (d *decoder) checkPortClash(v val[string], lo, hi int, rtpAddr netip.Addr, 
 	}
 }
 
-func (d *decoder) buildCalls(c *rawConfig, out *calls.Config) {
+func (d *decoder) buildCalls(c *rawConfig, baseDir string, out *calls.Config) {
+	cc := &c.calls
+	if v := cc.tones; v.set {
+		if _, err := tone.Ringback(v.v); err != nil {
+			d.errorf(v.at, "calls.tones", "%q is not a tone region (us, uk or eu)", v.v)
+		} else {
+			out.Tones = v.v
+		}
+	}
+	if v := cc.inbandDTMF; v.set {
+		switch v.v {
+		case calls.InbandAuto, calls.InbandAlways, calls.InbandNever:
+			out.InbandDTMF = v.v
+		default:
+			d.errorf(v.at, "calls.inband_dtmf", "%q is not auto, always or never", v.v)
+		}
+	}
+	if v := cc.record; v.set {
+		out.Record = v.v
+	}
+	d.buildHoldMusic(cc.holdMusic, baseDir, out)
 	if v, ok := d.positive(c.calls.ringTimeout, "calls.ring_timeout", time.Second); ok {
 		out.RingTimeout = v
 	}
@@ -581,6 +603,35 @@ func (d *decoder) buildCalls(c *rawConfig, out *calls.Config) {
 	if v, ok := d.positive(c.rtp.mediaTimeout, "rtp.media_timeout", time.Second); ok {
 		out.MediaTimeout = v
 	}
+}
+
+// buildHoldMusic loads calls.hold_music; left out, HoldMusic stays empty
+// and the server plays the built-in music (see BuiltinHoldMusic).
+func (d *decoder) buildHoldMusic(v val[string], baseDir string, out *calls.Config) {
+	if !v.set {
+		return
+	}
+	if v.v == "" {
+		d.errorf(v.at, "calls.hold_music", "must not be empty (remove the key for the built-in music)")
+		return
+	}
+	p, err := d.abs(baseDir, v, "calls.hold_music")
+	if err != nil {
+		return
+	}
+	a, err := wav.ReadFile(p)
+	var pcm []int16
+	if err == nil {
+		pcm, err = a.To8k()
+	}
+	if err == nil && len(pcm) < media.FrameSamples {
+		err = media.ErrNoAudio
+	}
+	if err != nil {
+		d.errorf(v.at, "calls.hold_music", "%q: %v", v.v, pathless(err))
+		return
+	}
+	out.HoldMusic = pcm
 }
 
 func (d *decoder) buildDataDir(c *rawConfig, baseDir string) string {

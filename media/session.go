@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/ringdesk/ringdesk/media/dtmf"
+	"github.com/ringdesk/ringdesk/media/jitter"
 )
 
 const (
@@ -215,6 +218,17 @@ type Session struct {
 
 	out outStream
 
+	// frame mode: decoded audio goes to input instead of the relay peer
+	input   atomic.Pointer[jitter.Buffer]
+	scratch [maxPacket]int16 // decoded payload, reader goroutine only
+	// digits: RFC 4733 events decided by dtmfRx (reader goroutine only),
+	// reported to onDigit
+	dtmfRx   dtmf.Receiver
+	onDigit  atomic.Pointer[DigitFunc]
+	digitOut atomic.Bool // Ringdesk is sending an RFC 4733 event: audio waits
+	digitMu  sync.Mutex  // one outgoing digit at a time
+	digitSrc byte        // its address identifies Ringdesk's digits in the out stream
+
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	closed    atomic.Bool
@@ -230,12 +244,13 @@ type outStream struct {
 	ts       uint32 // highest timestamp sent
 	tsAt     int64  // unix nanos when ts last advanced
 	sent     bool   // something was sent since the stream started
-	src      *Session
+	src      any    // what feeds the stream: a *Session, a Mixer, a MusicStream
 	srcSSRC  uint32
 	firstSeq uint16 // first sequence number of the current source's mapping
 	fresh    uint8  // packets sent since the source switch, up to freshWindow
 	seqDelta uint16
 	tsDelta  uint32
+	nextTS   uint32 // the timestamp of the next generated packet
 	hdr      rtp.Header
 	buf      [maxPacket]byte
 }
@@ -396,9 +411,31 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	s.rxPackets.Add(1)
 	s.rxBytes.Add(uint64(len(b)))
 	s.lastRx.Store(now)
+	if kind == kindDTMF {
+		if d, ok := s.dtmfRx.Packet(pkt.Timestamp, pkt.Payload, time.Unix(0, now)); ok {
+			s.digit(d, DigitRFC4733)
+		}
+	} else if d, ok := s.dtmfRx.Tick(time.Unix(0, now)); ok {
+		s.digit(d, DigitRFC4733) // an event whose end packets were all lost
+	}
+	if in := s.input.Load(); in != nil {
+		if kind != kindDTMF {
+			n := p.decode(kind, s.scratch[:], pkt.Payload)
+			in.Push(pkt.SequenceNumber, pkt.Timestamp, pkt.SSRC, s.scratch[:n], time.Unix(0, now))
+		}
+		return
+	}
 	if dst := s.peer.Load(); dst != nil {
 		dst.forward(s, pkt, kind, now)
 	}
+}
+
+// decode turns an audio payload of the given kind into PCM.
+func (c *compiled) decode(kind uint8, dst []int16, payload []byte) int {
+	if kind == kindPCMA {
+		return PCMA.Decode(dst, payload)
+	}
+	return PCMU.Decode(dst, payload)
 }
 
 // latch implements symmetric RTP: the first source after negotiation becomes
@@ -432,13 +469,13 @@ func (s *Session) latch(from netip.AddrPort, now int64) bool {
 // forward sends a packet received on src into this session's outgoing stream.
 func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 	p := s.params.Load()
-	if !p.Send {
+	dest, ok := s.destination(p)
+	if !ok {
 		s.txDropped.Add(1)
 		return
 	}
-	dest := s.sendTo.Load()
-	if dest == nil || !dest.IsValid() || dest.Port() == 0 || dest.Addr().IsUnspecified() {
-		s.txDropped.Add(1)
+	if s.digitOut.Load() {
+		s.txDropped.Add(1) // Ringdesk's own digit is on the wire
 		return
 	}
 	var pt uint8
@@ -523,14 +560,122 @@ func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 	default:
 		copy(payload, in.Payload)
 	}
-	n, err := s.conn.WriteToUDPAddrPort(o.buf[:hn+len(payload)], *dest)
+	s.writeLocked(o.buf[:hn+len(payload)], dest)
 	o.mu.Unlock()
+}
+
+// writeLocked sends one packet built in the out stream's buffer; the caller
+// holds o.mu.
+func (s *Session) writeLocked(b []byte, dest netip.AddrPort) {
+	n, err := s.conn.WriteToUDPAddrPort(b, dest)
 	if err != nil {
 		s.txDropped.Add(1)
 		return
 	}
 	s.txPackets.Add(1)
 	s.txBytes.Add(uint64(n)) //nolint:gosec // n >= 0
+}
+
+// destination returns where to send under p, or false when sending is not
+// allowed or not possible yet.
+func (s *Session) destination(p *compiled) (netip.AddrPort, bool) {
+	if !p.Send {
+		return netip.AddrPort{}, false
+	}
+	dest := s.sendTo.Load()
+	if dest == nil || !dest.IsValid() || dest.Port() == 0 || dest.Addr().IsUnspecified() {
+		return netip.AddrPort{}, false
+	}
+	return *dest, true
+}
+
+// generatedHeader prepares o.hdr for the next packet of a stream Ringdesk
+// generates (mixer, music, digits) identified by src, covering samples.
+// The caller holds o.mu.
+func (o *outStream) generatedHeader(src any, pt uint8, samples uint32, now int64) *rtp.Header {
+	marker := false
+	if !o.started || o.src != src || o.srcSSRC != 0 {
+		if o.started {
+			elapsed := uint32(max((now-o.tsAt)/125_000, 160)) //nolint:gosec // 8 kHz samples
+			o.seq++
+			o.nextTS = o.ts + elapsed
+		} else {
+			o.seq = uint16(randUint32()) //nolint:gosec // random start (RFC 3550 §5.1)
+			o.nextTS = randUint32()
+			o.started = true
+		}
+		o.src = src
+		o.srcSSRC = 0
+		marker = true
+	} else {
+		o.seq++
+	}
+	o.ts = o.nextTS
+	o.tsAt = now
+	o.nextTS += samples
+	o.sent = true
+	h := &o.hdr
+	h.Version = 2
+	h.Padding = false
+	h.Extension = false
+	h.Marker = marker
+	h.PayloadType = pt
+	h.SequenceNumber = o.seq
+	h.Timestamp = o.ts
+	h.SSRC = o.ssrc
+	return h
+}
+
+// WriteFrame sends one frame of 8 kHz PCM, encoded with the negotiated
+// codec, into the session's outgoing stream. src identifies the producer
+// (a Mixer): a change of producer continues the stream's numbering. It must
+// not allocate.
+func (s *Session) WriteFrame(src any, pcm []int16) {
+	p := s.params.Load()
+	dest, ok := s.destination(p)
+	if !ok || s.digitOut.Load() || len(pcm) > maxPacket-12 {
+		s.txDropped.Add(1)
+		return
+	}
+	o := &s.out
+	o.mu.Lock()
+	h := o.generatedHeader(src, p.PayloadType, uint32(len(pcm)), time.Now().UnixNano()) //nolint:gosec // len < maxPacket
+	hn, err := h.MarshalTo(o.buf[:])
+	if err != nil {
+		o.mu.Unlock()
+		s.txDropped.Add(1)
+		return
+	}
+	n := p.Codec.Encode(o.buf[hn:], pcm)
+	s.writeLocked(o.buf[:hn+n], dest)
+	o.mu.Unlock()
+}
+
+// writeEncoded sends a frame already encoded in both laws (shared hold
+// music): the one the session negotiated goes out.
+func (s *Session) writeEncoded(src any, ulaw, alaw []byte) {
+	p := s.params.Load()
+	dest, ok := s.destination(p)
+	if !ok || s.digitOut.Load() {
+		s.txDropped.Add(1)
+		return
+	}
+	payload := ulaw
+	if p.Codec == PCMA {
+		payload = alaw
+	}
+	o := &s.out
+	o.mu.Lock()
+	h := o.generatedHeader(src, p.PayloadType, uint32(len(payload)), time.Now().UnixNano()) //nolint:gosec // one frame
+	hn, err := h.MarshalTo(o.buf[:])
+	if err != nil || hn+len(payload) > len(o.buf) {
+		o.mu.Unlock()
+		s.txDropped.Add(1)
+		return
+	}
+	copy(o.buf[hn:], payload)
+	s.writeLocked(o.buf[:hn+len(payload)], dest)
+	o.mu.Unlock()
 }
 
 // String describes the session for logs.

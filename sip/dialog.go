@@ -416,6 +416,8 @@ func (d *dialog) handleRequest(req *sip.Request, tx sip.ServerTransaction) {
 		d.events.emit(InfoReceived{ContentType: ct, Body: req.Body()})
 	case sip.OPTIONS:
 		s.respond(tx, req, 200, "OK", sip.NewHeader("Accept", "application/sdp"))
+	case sip.REFER:
+		d.handleRefer(req, tx)
 	case sip.INVITE, sip.UPDATE:
 		d.handleOffer(req, tx)
 	default:

@@ -331,11 +331,6 @@ func TestInviteInfoAndOptionsInDialog(t *testing.T) {
 	if m, err := call.WaitRequest(ctx, "INFO"); err != nil || !bytes.Contains(m.Body, []byte("Signal=#")) {
 		t.Fatalf("phone INFO: %v %v", m, err)
 	}
-	// Methods Ringdesk does not implement in a dialog.
-	res, err = call.Request(ctx, "REFER", "", nil, siptest.Header{Name: "Refer-To", Value: "<sip:1003@127.0.0.1>"})
-	if err != nil || res.Code != 501 {
-		t.Errorf("REFER got %v, %v; want 501", res, err)
-	}
 }
 
 func TestReInvite(t *testing.T) {

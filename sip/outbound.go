@@ -371,3 +371,7 @@ func isSDPResponse(res *sip.Response) bool {
 	ct := res.ContentType()
 	return ct != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct.Value())), "application/sdp")
 }
+
+// SetEventHandler sends the leg's further events to h (a leg moving to
+// another call, as an attended transfer does).
+func (c *OutboundCall) SetEventHandler(h EventHandler) { c.d.events.set(h) }

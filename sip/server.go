@@ -19,7 +19,7 @@ import (
 )
 
 // allowMethods is what Ringdesk answers, for Allow headers (RFC 3261 §20.5).
-const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER"
+const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, REGISTER"
 
 // udpReadBuffer is the receive buffer asked for on SIP UDP sockets: about a
 // second of requests at a few thousand calls per second.

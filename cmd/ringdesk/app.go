@@ -66,15 +66,26 @@ func (a *app) build(extra []calls.Observer) error {
 		return err
 	}
 	obs := append([]calls.Observer{logObserver{log}}, extra...)
-	a.sw, err = calls.NewSwitch(cfg.Calls, a.sip, a.media, observers(obs), log)
+	cc := cfg.Calls
+	if len(cc.HoldMusic) == 0 {
+		if cc.HoldMusic, err = configs.BuiltinHoldMusic(); err != nil {
+			return err
+		}
+	}
+	cc.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
+	a.sw, err = calls.NewSwitch(cc, a.sip, a.media, observers(obs), log)
 	if err != nil {
 		return err
 	}
 	return a.sip.Listen()
 }
 
-// close releases what build made: the SIP server and the database.
+// close releases what build made: the switch's streams, the SIP server and
+// the database.
 func (a *app) close() {
+	if a.sw != nil {
+		a.sw.Close()
+	}
 	if a.sip != nil {
 		a.sip.Close()
 	}

@@ -25,11 +25,14 @@
 // # Peers
 //
 //   - [SIPp]: one sipp run with a scenario of test/peers/sipp (register.xml,
-//     uac_call.xml, uas_answer.xml) or any other; [SIPpRun.Wait] gives the
-//     exit code, the call counters of -trace_stat and the SIP messages of
-//     -trace_msg ([SIPpResult.ReceivedMessages], [SIPpResult.ReceivedSDP]).
+//     uac_call.xml, uas_answer.xml, uac_info_dtmf.xml, uas_refer.xml, ...) or
+//     any other; [SIPpRun.Wait] gives the exit code, the call counters of
+//     -trace_stat and the SIP messages of -trace_msg
+//     ([SIPpResult.ReceivedMessages], [SIPpResult.ReceivedSDP]);
+//     [SIPpRun.WaitReceived] waits for a message while SIPp runs.
 //   - [Baresip]: a desk phone driven through its TCP console
-//     ([BaresipPhone.Ctl], [BaresipPhone.Dial], [BaresipPhone.DTMF]),
+//     ([BaresipPhone.Ctl], [BaresipPhone.Dial], [BaresipPhone.DTMF],
+//     [BaresipPhone.Hold], [BaresipPhone.Resume], [BaresipPhone.Transfer]),
 //     recording what it hears per call ([BaresipPhone.Received]).
 //   - [Linphone]: a second desk phone driven through a FIFO
 //     ([LinphonePhone.Send]), recording what it hears to
@@ -37,7 +40,9 @@
 //   - [StartCapture]: dumpcap on the loopback interface; read the file with
 //     mediatest.ReadPcap after [Capture.Stop].
 //
-// [WriteToneWAV] and [WriteTonePcap] make the audio the peers send.
+// [WriteToneWAV] and [WriteTonePcap] make the audio the peers send,
+// [WriteDTMFPcap] RFC 4733 or in-band DTMF for SIPp, [WriteSpeechWAV] and
+// [WriteSpeechPcap] speech (espeak-ng, made at test time).
 //
 // # Addresses and ports
 //

@@ -4,7 +4,7 @@
 # Needs root for apt-get.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(sip-tester baresip-core linphone-cli wireshark-common tshark sox libsox-fmt-all iproute2)
+pkgs=(sip-tester baresip-core linphone-cli wireshark-common tshark sox libsox-fmt-all espeak-ng iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
