@@ -81,6 +81,10 @@ type Call struct {
 	recording *Recording
 	transfers []TransferRecord
 	consult   *dial // the consultation in progress
+	// recallFor is a phone whose transfer failed, on the line for
+	// recallGrace: if it hangs up, its agent is rung again
+	recallFor   *Leg
+	recallTimer *time.Timer
 
 	sipMu  sync.Mutex
 	sipIDs map[string]bool // SIP Call-IDs of the call's legs, for REFER with Replaces
@@ -301,8 +305,12 @@ func (c *Call) originate(ctx context.Context, b sip.Binding, callee Party, first
 // handle applies one event of a leg.
 func (c *Call) handle(ctx context.Context, e legEvent) {
 	leg := e.leg
-	if t, ok := e.ev.(dialTimeout); ok {
-		c.dialTimedOut(ctx, t.d)
+	switch ev := e.ev.(type) {
+	case dialTimeout:
+		c.dialTimedOut(ctx, ev.d)
+		return
+	case recallTimeout:
+		c.recallExpired()
 		return
 	}
 	if leg.state == LegStateEnded {
@@ -345,7 +353,7 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		c.finish(CauseSignaling, RoleSystem)
 	case sip.ByeReceived:
 		leg.peerEnded = true
-		if c.winner != nil && c.connected(leg) && (len(c.parties) > 2 || c.liveDials() > 0) {
+		if c.winner != nil && c.connected(leg) && (len(c.parties) > 2 || c.liveDials() > 0 || leg == c.recallFor) {
 			c.partyLeft(ctx, leg, CauseNormal) // the others go on
 			return
 		}
@@ -715,6 +723,7 @@ func (c *Call) teardown(ctx context.Context) {
 	for _, d := range c.dials {
 		d.stop()
 	}
+	c.stopRecallTimer()
 	now := time.Now()
 	if !c.holdSince.IsZero() {
 		c.holdTotal += now.Sub(c.holdSince)

@@ -52,6 +52,34 @@ type dial struct {
 // dialTimeout is posted when a dial's ring timeout expires.
 type dialTimeout struct{ d *dial }
 
+// recallTimeout is posted when a transferring phone stayed on the line
+// recallGrace after its transfer failed.
+type recallTimeout struct{}
+
+// recallGrace is how long Ringdesk waits, after telling a phone its
+// transfer failed, to see whether the phone hangs up (then its agent is
+// rung again) or stays (then the conversation resumes).
+const recallGrace = 2 * time.Second
+
+// recallExpired resumes the conversation with a transferring phone that
+// stayed on the line after its transfer failed.
+func (c *Call) recallExpired() {
+	by := c.recallFor
+	c.recallFor = nil
+	if by == nil || !c.connected(by) {
+		return
+	}
+	c.unholdAll(nil)
+	c.rewire()
+}
+
+func (c *Call) stopRecallTimer() {
+	if c.recallTimer != nil {
+		c.recallTimer.Stop()
+		c.recallTimer = nil
+	}
+}
+
 func (d *dial) stop() {
 	if d.timer != nil {
 		d.timer.Stop()
@@ -213,6 +241,15 @@ func (c *Call) dialFailed(ctx context.Context, d *dial, code int) {
 	case dialConference:
 	case dialBlind:
 		c.notify(ctx, d.refer, code, "")
+		if d.refer != nil && d.by != nil && c.connected(d.by) {
+			// Most phones hang up once told the transfer failed; some
+			// resume. Wait a moment to see which: a hang-up rings the agent
+			// back, staying resumes the conversation.
+			c.recallFor = d.by
+			c.recallTimer = time.AfterFunc(recallGrace, func() { c.post(nil, recallTimeout{}) })
+			c.endTransfer(TransferBlind, "failed", false)
+			break
+		}
 		recalled := c.recallOrResume(ctx, d)
 		c.endTransfer(TransferBlind, "failed", recalled)
 	case dialRecall:
@@ -342,6 +379,18 @@ func (c *Call) partyLeft(ctx context.Context, leg *Leg, cause Cause) {
 		return
 	}
 	c.parties = append(c.parties[:i], c.parties[i+1:]...)
+	if leg == c.recallFor {
+		// the phone hung up after its transfer failed: ring it again
+		c.recallFor = nil
+		c.stopRecallTimer()
+		if len(c.parties) > 0 && leg.party.Extension != "" {
+			if _, err := c.dialExtension(c.sw.ctx, leg.party.Extension, dialRecall, nil); err != nil { //nolint:contextcheck // lives with the call
+				c.log.Info("transfer recall impossible", "extension", leg.party.Extension, "error", err)
+			} else {
+				c.sw.observe(TransferEnded{base: c.base(), Transfer: c.transfers[len(c.transfers)-1], Recalled: true})
+			}
+		}
+	}
 	if leg.state == LegStateHeld {
 		leg.rec.HeldFor += time.Since(leg.heldSince)
 	}

@@ -180,9 +180,15 @@ func parseReferTo(v string) (ReferReceived, error) {
 	if u.User == "" {
 		return ev, fmt.Errorf("%w: refer-to has no user", ErrBadRefer)
 	}
+	if u.Host == "" || strings.ContainsAny(u.Host, "<>\"\\ ") || u.Port < 0 || u.Port > 65535 {
+		return ev, fmt.Errorf("%w: refer-to host %q", ErrBadRefer, u.Host)
+	}
 	for _, kv := range u.Headers {
 		if !strings.EqualFold(kv.K, "Replaces") {
 			continue
+		}
+		if ev.Replaces != nil {
+			return ev, fmt.Errorf("%w: two Replaces", ErrBadRefer)
 		}
 		raw, err := url.QueryUnescape(kv.V)
 		if err != nil {
@@ -198,10 +204,27 @@ func parseReferTo(v string) (ReferReceived, error) {
 	if err != nil {
 		return ev, fmt.Errorf("%w: refer-to user: %w", ErrBadRefer, err)
 	}
+	if !dialable(user) {
+		return ev, fmt.Errorf("%w: refer-to user %q is not a number or name", ErrBadRefer, user)
+	}
 	ev.User = user
 	u.Headers = nil
 	ev.Target = u.String()
 	return ev, nil
+}
+
+// dialable: a user part that can name an extension or a number: printable
+// ASCII without separators, at most 64 characters.
+func dialable(user string) bool {
+	if user == "" || len(user) > 64 {
+		return false
+	}
+	for _, r := range user {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`/\<>"@;?&=`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseReplaces reads "call-id;to-tag=a;from-tag=b[;early-only]" (RFC 3891 §6.1).

@@ -50,6 +50,7 @@ func TestReferInDialog(t *testing.T) {
 		{{Name: "Refer-To", Value: "<tel:+3512100000>"}},
 		{{Name: "Refer-To", Value: "<sip:127.0.0.1>"}},
 		{{Name: "Refer-To", Value: "<sip:1003@127.0.0.1?Replaces=abc>"}},
+		{{Name: "Refer-To", Value: "<sip:%00@127.0.0.1>"}},
 		{{Name: "Refer-To", Value: "<sip:1003@127.0.0.1>"}, {Name: "Refer-To", Value: "<sip:1004@127.0.0.1>"}},
 	} {
 		res, err := call.Request(ctx, "REFER", "", nil, hdrs...)
