@@ -14,8 +14,14 @@
 //   - Cause: why a call or leg ended, with the table that maps it to the SIP
 //     status a caller sees and the Reason header (RFC 3326, Q.850 causes).
 //   - Observer and the events CallStarted, LegRinging, LegEnded,
-//     CallAnswered, CallHeld, CallResumed, CallEnded (with the CallRecord):
-//     how call records and, later, tickets learn about calls.
+//     CallAnswered, CallHeld, CallResumed, PartyHeld, PartyResumed,
+//     LegConnected, LegLeft, HostChanged, DigitReceived, TransferStarted,
+//     TransferEnded, Recording*, CallEnded (with the CallRecord): how call
+//     records and, later, tickets learn about calls.
+//   - The control API on *Call (found with Switch.Call): Hold, Resume,
+//     AddParticipant, Remove, End, BlindTransfer, StartConsult,
+//     CompleteConsult, CancelConsult, Start/Pause/Resume/DeleteRecording,
+//     SendDigits. Each is a command the call's supervisor runs.
 //
 // An extension-to-extension call rings every registered phone of the callee
 // at once; the first to answer wins and the others get CANCEL with "call
@@ -24,4 +30,18 @@
 // the matching status. Re-INVITEs (hold, resume) are answered locally with the
 // direction RFC 3264 §6.1 requires. A call whose parties send no RTP for the
 // media timeout is ended, except while it is on hold.
+//
+// Media follows the parties' state (topology.go): two parties who hear each
+// other stay on the relay fast path; a third party, a recording or in-band
+// DTMF detection bring in a media.Mixer. A party held by Ringdesk, or left
+// alone because the other holds, hears the switch's one shared hold-music
+// stream; a party waiting for a blind transfer hears the shared ringback.
+// Parties added later (conference participants, transfer targets, a
+// transferring agent rung back) are dials: every phone of the target rings,
+// the first to answer joins. A failed transfer never loses the customer: it
+// returns to the transferring agent, whose phones ring again if it had hung
+// up. A desk phone's REFER is a blind transfer; with Replaces it joins this
+// call's other party with the other party of the phone's second call.
+// Digits are reported once per keypress (DigitReceived) whether they came as
+// RFC 4733 events, SIP INFO or in-band tones.
 package calls

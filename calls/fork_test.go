@@ -35,6 +35,11 @@ func TestForkFirstAnswerWins(t *testing.T) {
 	for _, ic := range ics {
 		h.ring(t, ic)
 	}
+	// sipgo hands each response to its own goroutine: a 180 sent just
+	// before the 200 may be overtaken and dropped, so answer once it arrived.
+	if err := call.WaitProvisional(ctxFor(t), 180); err != nil {
+		t.Fatal(err)
+	}
 	winner := ics[1]
 	respond(t, winner, 200, winnerRTP.SDP())
 	if code, _ := waitFinal(t, call); code != 200 {

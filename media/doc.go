@@ -18,7 +18,22 @@
 //     RTP bleed). The packet path does not allocate.
 //   - G711: μ-law and A-law (ITU-T G.711) on github.com/zaf/g711, through
 //     lookup tables, on caller-owned buffers.
+//   - Mixer: 20 ms frames of 8 kHz PCM (FrameSamples); each participant
+//     hears the sum of the others, clipped; mute, hold (the mixer's music),
+//     remove; prompts and tones join as sources (Play); a FrameTap (the
+//     Recorder) gets the customer and agent sides each frame. A session in a
+//     mixer decodes what it receives into a jitter buffer (media/jitter)
+//     instead of relaying it; WriteFrame encodes the mix into the session's
+//     one outgoing stream.
+//   - MusicStream: one looped source encoded once in both laws and sent to
+//     any number of listening sessions (held callers, ringback).
+//   - Recorder: a stereo WAV written as it goes, its header rewritten every
+//     500 ms so a killed process leaves a playable file (media/wav).
+//   - Digits: RFC 4733 events are decided on every session (media/dtmf),
+//     in-band tones in the mixer; OnDigit reports them, SendDigit sends one.
 //
-// Subpackages: sdp (offer/answer), mediatest (test helpers: tones, WAV,
+// Subpackages: sdp (offer/answer), dtmf (RFC 4733, SIP INFO and Goertzel
+// detection), jitter (the jitter buffer), wav (WAV reading and crash-safe
+// writing), tone (call-progress tones), mediatest (test helpers: tones, WAV,
 // packet captures).
 package media

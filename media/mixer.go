@@ -40,10 +40,10 @@ type Mixer struct {
 	sum   [FrameSamples]int32
 	left  [FrameSamples]int32
 	right [FrameSamples]int32
-	out   [FrameSamples]int16
 	outL  [FrameSamples]int16
 	outR  [FrameSamples]int16
 	ended []*Participant
+	sends []*Participant // who gets its out frame this tick (ticker only)
 
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -64,6 +64,7 @@ type Participant struct {
 	muted, deaf, held, removed bool
 	active                     bool
 	in                         [FrameSamples]int16
+	out                        [FrameSamples]int16 // what it hears this tick (ticker only)
 }
 
 // ParticipantOptions say how a session joins a mixer.
@@ -285,16 +286,17 @@ func (m *Mixer) Tick() {
 			}
 		}
 	}
+	m.sends = m.sends[:0]
 	for _, p := range m.parts {
 		if p.sess == nil || p.held || p.deaf {
 			continue
 		}
 		if p.active {
-			mixMinus(&m.out, &m.sum, &p.in)
+			mixMinus(&p.out, &m.sum, &p.in)
 		} else {
-			clip(&m.out, &m.sum)
+			clip(&p.out, &m.sum)
 		}
-		p.sess.WriteFrame(m, m.out[:])
+		m.sends = append(m.sends, p)
 	}
 	if tap != nil {
 		clip(&m.outL, &m.left)
@@ -304,6 +306,12 @@ func (m *Mixer) Tick() {
 	ended := m.ended
 	m.ended = m.ended[:0]
 	m.mu.Unlock()
+	// Sending happens outside the lock: call supervisors adding, holding or
+	// removing participants never wait for a round of socket writes.
+	for i, p := range m.sends {
+		p.sess.WriteFrame(m, p.out[:])
+		m.sends[i] = nil
+	}
 	for _, p := range ended {
 		p.Remove()
 	}

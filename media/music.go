@@ -23,7 +23,8 @@ type MusicStream struct {
 	mu        sync.Mutex
 	listeners []*Session
 	index     map[*Session]int
-	pos       int // byte offset of the next frame
+	pos       int        // byte offset of the next frame
+	sends     []*Session // this tick's listeners (ticker only)
 
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -143,23 +144,27 @@ func (m *MusicStream) run() {
 }
 
 // Tick sends the next frame to every listener; sessions closed meanwhile
-// leave the list. The ticker calls it every 20 ms.
+// leave the list. The ticker calls it every 20 ms. The sends happen outside
+// the lock, so holding and resuming callers never wait for them.
 func (m *MusicStream) Tick() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	ulaw := m.ulaw[m.pos : m.pos+FrameSamples]
 	alaw := m.alaw[m.pos : m.pos+FrameSamples]
-	for i := 0; i < len(m.listeners); {
-		s := m.listeners[i]
-		if s.closed.Load() {
-			m.removeLocked(s)
-			continue
-		}
-		s.writeEncoded(m, ulaw, alaw)
-		i++
-	}
 	m.pos += FrameSamples
 	if m.pos >= len(m.ulaw) {
 		m.pos = 0
+	}
+	for i := 0; i < len(m.listeners); {
+		if s := m.listeners[i]; s.closed.Load() {
+			m.removeLocked(s)
+			continue
+		}
+		i++
+	}
+	m.sends = append(m.sends[:0], m.listeners...)
+	m.mu.Unlock()
+	for i, s := range m.sends {
+		s.writeEncoded(m, ulaw, alaw)
+		m.sends[i] = nil
 	}
 }
