@@ -159,12 +159,11 @@ func (c *Call) Resume(ctx context.Context, leg LegID) error {
 // the conversation (a conference). It returns once the phones ring; the
 // leg's progress comes as LegRinging, LegConnected or LegEnded events.
 func (c *Call) AddParticipant(ctx context.Context, target string) error {
-	return c.do(ctx, func(ctx context.Context) error {
+	return c.do(ctx, func(context.Context) error {
 		if err := c.answeredCheck(); err != nil {
 			return err
 		}
 		_, err := c.dialExtension(c.sw.ctx, target, dialConference, c.host) //nolint:contextcheck // the leg lives as long as the call, not the request
-		_ = ctx
 		return err
 	})
 }
@@ -207,7 +206,7 @@ func (c *Call) End(ctx context.Context) error {
 // (the host when empty): by leaves at once, the others hear ringback until
 // the target answers. If nobody answers, by's phones ring again.
 func (c *Call) BlindTransfer(ctx context.Context, by LegID, target string) error {
-	return c.do(ctx, func(ctx context.Context) error {
+	return c.do(ctx, func(context.Context) error {
 		if err := c.answeredCheck(); err != nil {
 			return err
 		}
@@ -215,14 +214,14 @@ func (c *Call) BlindTransfer(ctx context.Context, by LegID, target string) error
 		if err != nil {
 			return err
 		}
-		return c.blind(ctx, l, target, nil)
+		return c.blind(l, target, nil)
 	})
 }
 
 // blind starts a blind transfer by leg to target. For a transfer by phone
 // (refer set), the transferor stays on the line, parked, until the target
 // answers; through the API it leaves at once.
-func (c *Call) blind(ctx context.Context, by *Leg, target string, refer *sip.Refer) error {
+func (c *Call) blind(by *Leg, target string, refer *sip.Refer) error {
 	if c.liveDials() > 0 || c.consult != nil {
 		return ErrBusy
 	}
@@ -232,7 +231,6 @@ func (c *Call) blind(ctx context.Context, by *Leg, target string, refer *sip.Ref
 	}
 	d.refer = refer
 	c.startTransfer(TransferBlind, by, target)
-	_ = ctx
 	for _, p := range c.parties {
 		if p != by {
 			p.ringback = true
@@ -465,7 +463,7 @@ func (c *Call) refer(ctx context.Context, leg *Leg, ev sip.ReferReceived) {
 		return
 	}
 	c.log.Debug("transfer requested", "leg_id", string(leg.id), "target", ev.User)
-	if err := c.blind(ctx, leg, ev.User, ev.Refer); err != nil {
+	if err := c.blind(leg, ev.User, ev.Refer); err != nil {
 		c.log.Info("transfer refused", "target", ev.User, "error", err)
 		code := 480
 		if errors.Is(err, ErrUnknownTarget) {

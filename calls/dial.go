@@ -279,11 +279,18 @@ func (c *Call) recallOrResume(ctx context.Context, d *dial) bool {
 		c.unholdAll(nil)
 		return false
 	}
-	if d.by == nil || d.by.party.Extension == "" || len(c.parties) == 0 {
+	return c.ringBack(ctx, d.by)
+}
+
+// ringBack rings a transferring agent's phones again to take back the
+// parties still in the call, who hear ringback meanwhile. It reports false
+// when that cannot be done.
+func (c *Call) ringBack(ctx context.Context, agent *Leg) bool {
+	if agent == nil || agent.party.Extension == "" || len(c.parties) == 0 {
 		return false
 	}
-	if _, err := c.dialExtension(ctx, d.by.party.Extension, dialRecall, nil); err != nil {
-		c.log.Info("transfer recall impossible", "extension", d.by.party.Extension, "error", err)
+	if _, err := c.dialExtension(ctx, agent.party.Extension, dialRecall, nil); err != nil {
+		c.log.Info("transfer recall impossible", "extension", agent.party.Extension, "error", err)
 		return false
 	}
 	for _, p := range c.parties {
@@ -320,7 +327,7 @@ func (c *Call) completeBlind(ctx context.Context, d *dial) {
 	c.notify(ctx, d.refer, 200, "OK")
 	c.endTransfer(TransferBlind, "completed", false)
 	if d.by != nil && c.connected(d.by) {
-		c.release(ctx, d.by, CauseTransferred)
+		c.partyLeft(ctx, d.by, CauseTransferred)
 	}
 }
 
@@ -360,11 +367,6 @@ func (c *Call) endTransfer(kind TransferKind, outcome string, recalled bool) {
 	}
 }
 
-// release ends a connected party's leg while the call goes on.
-func (c *Call) release(ctx context.Context, leg *Leg, cause Cause) {
-	c.partyLeft(ctx, leg, cause)
-}
-
 // partyLeft takes a connected party out of the call (it hung up, or Ringdesk
 // released it); the call goes on while two parties remain, or one with
 // someone being dialled for it.
@@ -383,12 +385,8 @@ func (c *Call) partyLeft(ctx context.Context, leg *Leg, cause Cause) {
 		// the phone hung up after its transfer failed: ring it again
 		c.recallFor = nil
 		c.stopRecallTimer()
-		if len(c.parties) > 0 && leg.party.Extension != "" {
-			if _, err := c.dialExtension(c.sw.ctx, leg.party.Extension, dialRecall, nil); err != nil { //nolint:contextcheck // lives with the call
-				c.log.Info("transfer recall impossible", "extension", leg.party.Extension, "error", err)
-			} else {
-				c.sw.observe(TransferEnded{base: c.base(), Transfer: c.transfers[len(c.transfers)-1], Recalled: true})
-			}
+		if c.ringBack(c.sw.ctx, leg) { //nolint:contextcheck // lives with the call
+			c.sw.observe(TransferEnded{base: c.base(), Transfer: c.transfers[len(c.transfers)-1], Recalled: true})
 		}
 	}
 	if leg.state == LegStateHeld {
@@ -462,7 +460,7 @@ func (c *Call) completeConsult(ctx context.Context) {
 	c.unholdAll(nil)
 	c.endTransfer(TransferAttended, "completed", false)
 	if cs.by != nil && c.connected(cs.by) {
-		c.release(ctx, cs.by, CauseTransferred)
+		c.partyLeft(ctx, cs.by, CauseTransferred)
 		return
 	}
 	c.rewire()

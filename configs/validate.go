@@ -19,7 +19,6 @@ import (
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/tone"
-	"github.com/ringdesk/ringdesk/media/wav"
 	"github.com/ringdesk/ringdesk/sip"
 )
 
@@ -619,14 +618,7 @@ func (d *decoder) buildHoldMusic(v val[string], baseDir string, out *calls.Confi
 	if err != nil {
 		return
 	}
-	a, err := wav.ReadFile(p)
-	var pcm []int16
-	if err == nil {
-		pcm, err = a.To8k()
-	}
-	if err == nil && len(pcm) < media.FrameSamples {
-		err = media.ErrNoAudio
-	}
+	pcm, err := media.LoadAudio(p)
 	if err != nil {
 		d.errorf(v.at, "calls.hold_music", "%q: %v", v.v, pathless(err))
 		return

@@ -100,11 +100,6 @@ func (m *Mixer) Add(s *Session, opts ParticipantOptions) (*Participant, error) {
 		p.detect = dtmf.NewDetector(SampleRate)
 	}
 	m.mu.Lock()
-	for _, q := range m.parts {
-		if q.sess != nil && q.sess != s {
-			q.sess.SetPeer(nil)
-		}
-	}
 	m.parts = append(m.parts, p)
 	m.mu.Unlock()
 	return p, nil

@@ -38,18 +38,18 @@ func (c *Clip) ReadFrame(dst []int16) bool {
 }
 
 // LoadAudio reads a prompt or music file (WAV: PCM 8 or 16 kHz mono, or
-// G.711) as 8 kHz PCM.
+// G.711) as 8 kHz PCM; a file shorter than one frame is ErrNoAudio.
 func LoadAudio(path string) ([]int16, error) {
 	a, err := wav.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load audio: %w", err)
+		return nil, err
 	}
 	pcm, err := a.To8k()
 	if err != nil {
-		return nil, fmt.Errorf("load audio %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(pcm) == 0 {
-		return nil, fmt.Errorf("load audio %s: %w", path, ErrNoAudio)
+	if len(pcm) < FrameSamples {
+		return nil, fmt.Errorf("%s: %w", path, ErrNoAudio)
 	}
 	return pcm, nil
 }

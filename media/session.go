@@ -420,7 +420,7 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	}
 	if in := s.input.Load(); in != nil {
 		if kind != kindDTMF {
-			n := p.decode(kind, s.scratch[:], pkt.Payload)
+			n := decode(kind, s.scratch[:], pkt.Payload)
 			in.Push(pkt.SequenceNumber, pkt.Timestamp, pkt.SSRC, s.scratch[:n], time.Unix(0, now))
 		}
 		return
@@ -431,7 +431,7 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 }
 
 // decode turns an audio payload of the given kind into PCM.
-func (c *compiled) decode(kind uint8, dst []int16, payload []byte) int {
+func decode(kind uint8, dst []int16, payload []byte) int {
 	if kind == kindPCMA {
 		return PCMA.Decode(dst, payload)
 	}
