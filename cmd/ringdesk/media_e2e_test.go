@@ -369,3 +369,138 @@ func speech(t *testing.T) []int16 {
 	}
 	return pcm
 }
+
+// eventTime waits for the n-th (1-based) event of type T and returns when it
+// happened.
+func eventTime[T calls.Event](ctx context.Context, t *testing.T, pbx *testPBX, n int) time.Time {
+	t.Helper()
+	seen := 0
+	return pbx.waitEvent(ctx, fmt.Sprintf("event %d of %T", n, *new(T)), func(e calls.Event) bool {
+		if _, ok := e.(T); ok {
+			seen++
+			return seen == n
+		}
+		return false
+	}).Time()
+}
+
+// TestHoldMusicFromDeskPhone: baresip puts its call on hold with a
+// re-INVITE (sendonly); the SIPp side hears the hold music instead of
+// silence, and after the resume the tone again.
+func TestHoldMusicFromDeskPhone(t *testing.T) {
+	ctx := e2e(t, "sipp", "baresip", "dumpcap")
+	pbx := startPBX(t, pbxOptions{RTPPorts: "32800-32999"})
+	reg := pbx.sipAddr("udp").String()
+	bob := newSIPpUser(t, "1002", "bob-1002")
+	mustSucceed(t, "register 1002", bob.register(ctx, t, pbx, 300))
+	capture := peertest.StartCapture(t, fmt.Sprintf("udp and host 127.0.0.1 and port %d", bob.mediaPort))
+	uas := bob.answer(t, "uas_answer.xml", 1, map[string]string{"pcap": peertest.WriteTonePcap(t, 700, 20*time.Second, media.PCMU, "")})
+	alice := peertest.Baresip{
+		IP: loopback, User: "1001", Password: "alice-1001", Registrar: reg,
+		WAV: peertest.WriteToneWAV(t, 660, 40*time.Second),
+	}.Start(t)
+	if _, err := alice.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Dial(ctx, "sip:1002@"+reg); err != nil {
+		t.Fatal(err)
+	}
+	answered := eventTime[calls.CallAnswered](ctx, t, pbx, 1)
+	time.Sleep(1500 * time.Millisecond)
+	if err := alice.Hold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	held := eventTime[calls.CallHeld](ctx, t, pbx, 1)
+	time.Sleep(2500 * time.Millisecond)
+	if err := alice.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resumed := eventTime[calls.CallResumed](ctx, t, pbx, 1)
+	time.Sleep(2 * time.Second)
+	if err := alice.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustSucceed(t, "1002", uas.Wait(ctx))
+	rec := pbx.nextCall(ctx)
+	pkts, err := mediatest.ReadPcap(capture.Stop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTone(t, "1002 before the hold", audioTo(pkts, bob.mediaPort, answered.Add(300*time.Millisecond), held.Add(-100*time.Millisecond)), 660)
+	assertMusic(t, "1002 on hold", audioTo(pkts, bob.mediaPort, held.Add(300*time.Millisecond), resumed.Add(-100*time.Millisecond)))
+	assertTone(t, "1002 after the resume", audioTo(pkts, bob.mediaPort, resumed.Add(500*time.Millisecond), resumed.Add(1800*time.Millisecond)), 660)
+	if rec.HoldDuration < 2*time.Second || rec.HoldDuration > 4*time.Second {
+		t.Errorf("hold duration %s, want about 2.5 s", rec.HoldDuration)
+	}
+}
+
+// TestBlindTransferByREFER: the agent's baresip (1002) transfers the
+// customer (SIPp 1001) to 1003 with REFER. When 1003 answers, the customer
+// talks to it and baresip is released. When 1003 does not answer, the
+// customer is not lost: the agent's phone rings again and the customer
+// talks to the agent.
+func TestBlindTransferByREFER(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		scenario string // what 1003 does
+		hears    float64
+	}{
+		{"answered", "uas_answer.xml", 1100},
+		{"no answer", "uas_ring.xml", 700},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := e2e(t, "sipp", "baresip", "dumpcap")
+			pbx := startPBX(t, pbxOptions{RTPPorts: "33000-33199", Calls: "ring_timeout: 3s"})
+			reg := pbx.sipAddr("udp").String()
+			carol := newSIPpUser(t, "1003", "carol-1003")
+			mustSucceed(t, "register 1003", carol.register(ctx, t, pbx, 300))
+			bob := peertest.Baresip{
+				IP: loopback, User: "1002", Password: "bob-1002", Registrar: reg,
+				WAV: peertest.WriteToneWAV(t, 700, 60*time.Second),
+			}.Start(t)
+			if _, err := bob.WaitRegistered(ctx); err != nil {
+				t.Fatal(err)
+			}
+			aliceMedia := peertest.FreeRTPPort(t, loopback)
+			capture := peertest.StartCapture(t, fmt.Sprintf("udp and host 127.0.0.1 and (port %d or port %d)", aliceMedia, carol.mediaPort))
+			uasCarol := carol.answer(t, tc.scenario, 1, map[string]string{"pcap": peertest.WriteTonePcap(t, 1100, 20*time.Second, media.PCMU, "")})
+			uac := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "1002", aliceMedia,
+				map[string]string{"pcap": peertest.WriteTonePcap(t, 440, 20*time.Second, media.PCMU, "")}, 12000)
+			eventTime[calls.CallAnswered](ctx, t, pbx, 1)
+			time.Sleep(time.Second)
+			if err := bob.Transfer(ctx, "sip:1003@"+reg); err != nil {
+				t.Fatal(err)
+			}
+			ended := pbx.waitEvent(ctx, "the transfer's end", isEvent[calls.TransferEnded]).(calls.TransferEnded)
+			var after time.Time
+			if tc.hears == 1100 {
+				if ended.Transfer.Outcome != "completed" {
+					t.Fatalf("transfer %+v", ended.Transfer)
+				}
+				after = ended.Time()
+			} else {
+				if ended.Transfer.Outcome != "failed" {
+					t.Fatalf("transfer %+v", ended.Transfer)
+				}
+				// baresip hangs up on the failure NOTIFY; its phone rings
+				// again (auto answer) and takes the customer back
+				after = eventTime[calls.LegConnected](ctx, t, pbx, 1)
+			}
+			mustSucceed(t, "customer", uac.Wait(ctx))
+			_ = uasCarol.Wait(ctx)
+			rec := pbx.nextCall(ctx)
+			pkts, err := mediatest.ReadPcap(capture.Stop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := after.Add(700 * time.Millisecond)
+			assertTone(t, "customer after the transfer", audioTo(pkts, aliceMedia, from, from.Add(2*time.Second)), tc.hears)
+			if tc.hears == 1100 {
+				assertTone(t, "1003 after the transfer", audioTo(pkts, carol.mediaPort, from, from.Add(2*time.Second)), 440)
+			}
+			if len(rec.Transfers) != 1 || rec.Transfers[0].Kind != calls.TransferBlind {
+				t.Errorf("transfers %+v", rec.Transfers)
+			}
+		})
+	}
+}
