@@ -85,6 +85,8 @@ type Call struct {
 	// recallGrace: if it hangs up, its agent is rung again
 	recallFor   *Leg
 	recallTimer *time.Timer
+	playing     []*Playback   // prompts and tones playing (Play)
+	playEnded   chan struct{} // a playback ended (wakes the supervisor)
 
 	sipMu  sync.Mutex
 	sipIDs map[string]bool // SIP Call-IDs of the call's legs, for REFER with Replaces
@@ -110,13 +112,14 @@ func (c *Call) hasSIPCallID(id string) bool {
 func newCall(sw *Switch, in *sip.InboundCall) *Call {
 	id := CallID(newID("c-"))
 	c := &Call{
-		id:      id,
-		sw:      sw,
-		log:     sw.log.With("call_id", string(id), "sip_call_id", in.CallID),
-		events:  make(chan legEvent, eventQueue),
-		cmds:    make(chan command),
-		done:    make(chan struct{}),
-		started: time.Now(),
+		id:        id,
+		sw:        sw,
+		log:       sw.log.With("call_id", string(id), "sip_call_id", in.CallID),
+		events:    make(chan legEvent, eventQueue),
+		cmds:      make(chan command),
+		done:      make(chan struct{}),
+		started:   time.Now(),
+		playEnded: make(chan struct{}, 1),
 	}
 	caller := sw.partyFor(in.AuthUser, in.From)
 	c.caller = &Leg{
@@ -188,6 +191,8 @@ func (c *Call) run(ctx context.Context) {
 			c.handle(ctx, e)
 		case cmd := <-c.cmds:
 			cmd.reply <- cmd.fn(ctx)
+		case <-c.playEnded:
+			c.sweepPlayback()
 		case <-ringC:
 			c.ringTimer = nil
 			c.log.Debug("no answer", "ring_timeout", c.sw.cfg.RingTimeout)
@@ -311,6 +316,11 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		return
 	case recallTimeout:
 		c.recallExpired()
+		return
+	case referNotified:
+		if c.connected(leg) {
+			c.partyLeft(ctx, leg, CauseTransferred)
+		}
 		return
 	}
 	if leg.state == LegStateEnded {
@@ -729,6 +739,7 @@ func (c *Call) teardown(ctx context.Context) {
 		c.holdTotal += now.Sub(c.holdSince)
 	}
 	c.stopRecording()
+	c.endPlayback()
 	if c.mixer != nil {
 		c.mixer.Close()
 		c.mixer = nil

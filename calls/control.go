@@ -496,6 +496,9 @@ func (c *Call) referReplaces(ctx context.Context, leg *Leg, ev sip.ReferReceived
 	moved.rec.ID = moved.id
 	moved.dial = nil
 	moved.state = LegStateAnswered
+	if moved.rec.SIPCallID != "" {
+		c.addSIPCallID(moved.rec.SIPCallID) // a later Replaces may name it
+	}
 	c.legs = append(c.legs, moved)
 	c.parties = append(c.parties, moved)
 	if moved.in != nil {
@@ -506,9 +509,9 @@ func (c *Call) referReplaces(ctx context.Context, leg *Leg, ev sip.ReferReceived
 	c.listen(moved)
 	c.startTransfer(TransferAttended, leg, moved.party.Extension)
 	c.sw.observe(LegConnected{base: c.base(), Leg: moved.snapshot()})
-	c.notify(ctx, ev.Refer, 200, "OK")
 	c.endTransfer(TransferAttended, "completed", false)
-	c.partyLeft(ctx, leg, CauseTransferred)
+	c.release(ctx, leg, ev.Refer)
+	c.rewire()
 }
 
 // findDialog finds the live call (other than not) that has a leg whose
@@ -544,13 +547,26 @@ func (c *Call) surrender(ctx context.Context, ref sip.DialogRef) (*Leg, error) {
 		if moved == named {
 			moved = c.parties[1]
 		}
-		c.detach(moved)
-		c.parties = removeLeg(c.parties, moved)
-		c.legs = removeLeg(c.legs, moved)
-		if moved.state == LegStateHeld {
-			moved.rec.HeldFor += time.Since(moved.heldSince)
+		p := moved
+		c.detach(p)
+		c.parties = removeLeg(c.parties, p)
+		now := time.Now()
+		if p.state == LegStateHeld {
+			p.rec.HeldFor += now.Sub(p.heldSince)
 		}
-		c.sw.observe(LegLeft{base: c.base(), Leg: moved.snapshot()})
+		// The other call gets its own copy of the leg (dialog and media
+		// session go with it); this call's record keeps the original,
+		// ended by the transfer, and sends nothing more to its phone.
+		handed := *p
+		moved = &handed
+		p.rec = p.snapshot() // the packet counts so far
+		p.state = LegStateEnded
+		p.peerEnded = true
+		p.rtp = nil
+		p.rec.Ended = now
+		p.rec.Status = 200
+		p.rec.Cause = CauseTransferred
+		c.sw.observe(LegLeft{base: c.base(), Leg: p.snapshot()})
 		c.finish(CauseTransferred, RoleCaller)
 		c.partyLeft(ctx, named, CauseTransferred)
 		return nil
@@ -558,7 +574,5 @@ func (c *Call) surrender(ctx context.Context, ref sip.DialogRef) (*Leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	// the moved leg keeps its media session; its digits go to the new call
-	moved.rtp.OnDigit(nil)
 	return moved, nil
 }

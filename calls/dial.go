@@ -199,6 +199,12 @@ func (c *Call) dialAnswered(ctx context.Context, leg *Leg, ev sip.Answered) {
 	}
 	c.parties = append(c.parties, leg)
 	c.listen(leg)
+	if d.purpose == dialBlind || d.purpose == dialRecall {
+		for _, p := range c.parties {
+			p.ringback = false
+		}
+	}
+	c.rewire() // LegConnected means the party can be heard
 	c.sw.observe(LegConnected{base: c.base(), Leg: leg.snapshot()})
 	switch d.purpose {
 	case dialConference:
@@ -324,11 +330,36 @@ func (c *Call) completeBlind(ctx context.Context, d *dial) {
 		c.log.Debug("transfer recall answered")
 		return
 	}
-	c.notify(ctx, d.refer, 200, "OK")
 	c.endTransfer(TransferBlind, "completed", false)
 	if d.by != nil && c.connected(d.by) {
-		c.partyLeft(ctx, d.by, CauseTransferred)
+		c.release(ctx, d.by, d.refer)
 	}
+}
+
+// referNotified is posted once the final NOTIFY of a phone's transfer was
+// answered (or given up on): the transferring phone can be released.
+type referNotified struct{}
+
+// release lets go of the party that transferred the call. A phone that
+// asked by REFER (r set) first gets the final NOTIFY and is released only
+// once it answered it, since a BYE first would end the dialog the NOTIFY
+// belongs to; most phones hang up on that NOTIFY themselves. Meanwhile it
+// is parked: it neither hears nor is heard.
+func (c *Call) release(ctx context.Context, leg *Leg, r *sip.Refer) {
+	if r == nil {
+		c.partyLeft(ctx, leg, CauseTransferred)
+		return
+	}
+	leg.parked = true
+	c.rewire()
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	c.helpers.Go(func() {
+		defer cancel()
+		if err := r.Notify(nctx, 200, "OK"); err != nil {
+			c.log.Debug("notify failed", "error", err)
+		}
+		c.post(leg, referNotified{})
+	})
 }
 
 // notify reports a transfer's progress to the referrer, in the background.
@@ -386,7 +417,7 @@ func (c *Call) partyLeft(ctx context.Context, leg *Leg, cause Cause) {
 		c.recallFor = nil
 		c.stopRecallTimer()
 		if c.ringBack(c.sw.ctx, leg) { //nolint:contextcheck // lives with the call
-			c.sw.observe(TransferEnded{base: c.base(), Transfer: c.transfers[len(c.transfers)-1], Recalled: true})
+			c.sw.observe(TransferRecalled{base: c.base(), Transfer: c.transfers[len(c.transfers)-1]})
 		}
 	}
 	if leg.state == LegStateHeld {

@@ -16,12 +16,17 @@
 //   - Observer and the events CallStarted, LegRinging, LegEnded,
 //     CallAnswered, CallHeld, CallResumed, PartyHeld, PartyResumed,
 //     LegConnected, LegLeft, HostChanged, DigitReceived, TransferStarted,
-//     TransferEnded, Recording*, CallEnded (with the CallRecord): how call
-//     records and, later, tickets learn about calls.
+//     TransferEnded, TransferRecalled, Recording*, CallEnded (with the
+//     CallRecord): how call records and, later, tickets learn about calls.
 //   - The control API on *Call (found with Switch.Call): Hold, Resume,
 //     AddParticipant, Remove, End, BlindTransfer, StartConsult,
 //     CompleteConsult, CancelConsult, Start/Pause/Resume/DeleteRecording,
-//     SendDigits. Each is a command the call's supervisor runs.
+//     SendDigits, Play (a prompt or tone to one party or all; Playback.Stop
+//     and Done). Each is a command the call's supervisor runs.
+//   - Transfers by desk phone: REFER (blind) and REFER with Replaces
+//     (attended, RFC 3891: the far party of the replaced dialog moves into
+//     the REFER's call, and the phone's two calls are released after the
+//     final NOTIFY).
 //
 // An extension-to-extension call rings every registered phone of the callee
 // at once; the first to answer wins and the others get CANCEL with "call

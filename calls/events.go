@@ -287,6 +287,14 @@ type TransferEnded struct {
 	Recalled bool `json:"recalled,omitempty"`
 }
 
+// TransferRecalled: after a failed transfer the transferring phone hung
+// up (as baresip does on the failure NOTIFY), so Ringdesk rang it again to
+// take the customer back. It follows the transfer's TransferEnded.
+type TransferRecalled struct {
+	base
+	Transfer TransferRecord `json:"transfer"`
+}
+
 // RecordingStarted: the call is being recorded to Path.
 type RecordingStarted struct {
 	base

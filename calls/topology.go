@@ -71,14 +71,14 @@ func (c *Call) rewire() {
 	want := make(map[*Leg]*media.MusicStream, len(c.parties))
 	for _, p := range c.parties {
 		switch {
-		case !p.canHear():
+		case !p.canHear(), c.promptFor(p) && p.heard():
 		case p.ringback:
 			want[p] = c.sw.ringback
 		case p.apiHeld, len(active) == 1 && active[0] == p, len(active) == 0:
 			want[p] = c.sw.music
 		}
 	}
-	needMixer := c.rec != nil || len(active) > 2
+	needMixer := c.rec != nil || len(active) > 2 || len(c.playing) > 0
 	for _, p := range c.parties {
 		if c.needsInband(p) {
 			needMixer = true
@@ -117,6 +117,7 @@ func (c *Call) rewire() {
 			p.part.SetMuted(!p.heard())
 			p.part.SetDeaf(!p.canHear() || want[p] != nil)
 		}
+		c.startPlayback()
 	} else {
 		if c.mixer != nil {
 			c.mixer.Close()

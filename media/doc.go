@@ -20,8 +20,9 @@
 //     lookup tables, on caller-owned buffers.
 //   - Mixer: 20 ms frames of 8 kHz PCM (FrameSamples); each participant
 //     hears the sum of the others, clipped; mute, hold (the mixer's music),
-//     remove; prompts and tones join as sources (Play); a FrameTap (the
-//     Recorder) gets the customer and agent sides each frame. A session in a
+//     remove; prompts and tones join as sources heard by all (Play) or by
+//     one participant (PlayTo); a FrameTap (the Recorder) gets the customer
+//     and agent sides each frame. A session in a
 //     mixer decodes what it receives into a jitter buffer (media/jitter)
 //     instead of relaying it; WriteFrame encodes the mix into the session's
 //     one outgoing stream.

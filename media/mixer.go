@@ -56,13 +56,14 @@ type Participant struct {
 	sess    *Session       // nil for a source-only participant
 	buf     *jitter.Buffer // the session's input
 	src     FrameSource    // a prompt or tone
+	to      *Participant   // a source heard by this participant only
 	done    func()         // called once a source ends or is removed
 	channel int
 	detect  *dtmf.Detector
 
 	// guarded by m.mu
 	muted, deaf, held, removed bool
-	active                     bool
+	active, sending            bool
 	in                         [FrameSamples]int16
 	out                        [FrameSamples]int16 // what it hears this tick (ticker only)
 }
@@ -110,6 +111,18 @@ func (m *Mixer) Add(s *Session, opts ParticipantOptions) (*Participant, error) {
 // goroutine or Remove's caller, and must not block.
 func (m *Mixer) Play(src FrameSource, channel int, done func()) *Participant {
 	p := &Participant{m: m, src: src, done: done, channel: channel}
+	m.mu.Lock()
+	m.parts = append(m.parts, p)
+	m.mu.Unlock()
+	return p
+}
+
+// PlayTo adds a source heard by participant to alone (a prompt into one
+// leg of a conference, a whisper to an agent), over what it hears from
+// the others; it is not recorded. The source ends when to is removed.
+// done is as for Play.
+func (m *Mixer) PlayTo(src FrameSource, to *Participant, done func()) *Participant {
+	p := &Participant{m: m, src: src, to: to, done: done, channel: ChannelNone}
 	m.mu.Lock()
 	m.parts = append(m.parts, p)
 	m.mu.Unlock()
@@ -267,8 +280,18 @@ func (m *Mixer) Tick() {
 			if p.muted || p.held {
 				continue
 			}
-		} else if !p.src.ReadFrame(p.in[:]) {
-			m.ended = append(m.ended, p)
+		} else {
+			if p.to != nil && p.to.removed {
+				m.ended = append(m.ended, p)
+				continue
+			}
+			if !p.src.ReadFrame(p.in[:]) {
+				m.ended = append(m.ended, p)
+			}
+			if p.to != nil {
+				p.active = true // mixed into its listener's frame below
+				continue
+			}
 		}
 		p.active = true
 		addTo(&m.sum, &p.in)
@@ -282,8 +305,14 @@ func (m *Mixer) Tick() {
 		}
 	}
 	m.sends = m.sends[:0]
+	whispers := false
 	for _, p := range m.parts {
-		if p.sess == nil || p.held || p.deaf {
+		p.sending = false
+		if p.sess == nil {
+			whispers = whispers || p.to != nil
+			continue
+		}
+		if p.held || p.deaf {
 			continue
 		}
 		if p.active {
@@ -291,7 +320,15 @@ func (m *Mixer) Tick() {
 		} else {
 			clip(&p.out, &m.sum)
 		}
+		p.sending = true
 		m.sends = append(m.sends, p)
+	}
+	if whispers {
+		for _, p := range m.parts {
+			if p.to != nil && p.active && p.to.sending {
+				addClipped(&p.to.out, &p.in)
+			}
+		}
 	}
 	if tap != nil {
 		clip(&m.outL, &m.left)
@@ -322,6 +359,13 @@ func addTo(sum *[FrameSamples]int32, in *[FrameSamples]int16) {
 func mixMinus(out *[FrameSamples]int16, sum *[FrameSamples]int32, own *[FrameSamples]int16) {
 	for i, v := range sum {
 		out[i] = clip16(v - int32(own[i]))
+	}
+}
+
+// addClipped adds in to out, clipped.
+func addClipped(out, in *[FrameSamples]int16) {
+	for i, v := range in {
+		out[i] = clip16(int32(out[i]) + int32(v))
 	}
 }
 

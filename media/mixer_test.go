@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -252,6 +253,64 @@ func TestPlayerIntoSession(t *testing.T) {
 			t.Errorf("participants = %d, want the session only", m.Participants())
 		}
 	})
+}
+
+// TestPlayToOneParticipant: a prompt played to one participant is heard by
+// it over the others, by nobody else, not recorded, and ends when its
+// listener leaves.
+func TestPlayToOneParticipant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newMixRig(t, 0, 700)
+		m := NewMixer(nil, discardLog())
+		defer m.Close()
+		var parts []*Participant
+		for _, s := range r.sess {
+			p, err := m.Add(s, ParticipantOptions{Channel: ChannelAgent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, p)
+		}
+		tap := &tapRecorder{}
+		m.SetTap(tap)
+		done := make(chan struct{})
+		m.PlayTo(NewClip(sine(500, SampleRate*4), false), parts[0], func() { close(done) })
+		talkTogether(t, 25, r.phones...)
+		first, second := heard(t, r.phones[0].conn), heard(t, r.phones[1].conn)
+		if !hears(first, 500) || !hears(first, 700) {
+			t.Errorf("the listener should hear the prompt (%.3g) over the other party (%.3g)", power(first, 500), power(first, 700))
+		}
+		if hears(second, 500) {
+			t.Errorf("the other party hears the prompt (power %.3g)", power(second, 500))
+		}
+		if hears(tap.right, 500) {
+			t.Errorf("the prompt was recorded (power %.3g)", power(tap.right, 500))
+		}
+		parts[0].Remove()
+		time.Sleep(2 * FrameDuration)
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("the prompt goes on after its listener left")
+		}
+		if n := m.Participants(); n != 1 {
+			t.Errorf("participants = %d, want 1", n)
+		}
+	})
+}
+
+// tapRecorder keeps what a mixer's tap received.
+type tapRecorder struct {
+	mu          sync.Mutex
+	left, right []int16
+}
+
+func (r *tapRecorder) WriteFrame(left, right []int16) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.left = append(r.left, left...)
+	r.right = append(r.right, right...)
 }
 
 func TestMusicStreamShared(t *testing.T) {
