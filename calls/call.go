@@ -88,6 +88,11 @@ type Call struct {
 	playing     []*Playback   // prompts and tones playing (Play)
 	playEnded   chan struct{} // a playback ended (wakes the supervisor)
 
+	// trunks
+	out       *outside // a call to a number outside: the trunks left to try
+	channels  []string // trunk channels the call holds
+	congested bool     // a trunk of the route was full
+
 	sipMu  sync.Mutex
 	sipIDs map[string]bool // SIP Call-IDs of the call's legs, for REFER with Replaces
 }
@@ -121,7 +126,7 @@ func newCall(sw *Switch, in *sip.InboundCall) *Call {
 		started:   time.Now(),
 		playEnded: make(chan struct{}, 1),
 	}
-	caller := sw.partyFor(in.AuthUser, in.From)
+	caller := sw.partyFor(in)
 	c.caller = &Leg{
 		id:    c.nextLegID(),
 		dir:   Inbound,
@@ -212,10 +217,13 @@ func (c *Call) start(ctx context.Context) bool {
 	c.log.Debug("call started", "caller", c.caller.party.Extension, "dialed", in.Dialed,
 		"source", in.Source.String(), "user_agent", in.UserAgent)
 
-	ext, ok := c.sw.ext[in.Dialed]
-	if !ok {
-		c.finish(CauseNotFound, RoleSystem)
+	ext, ok, cause := c.destination(in)
+	if cause != CauseUnknown {
+		c.finish(cause, RoleSystem)
 		return true
+	}
+	if !ok {
+		return c.startOutside(ctx)
 	}
 	c.callee = Party{Extension: ext.Number, Name: ext.Name, AgentID: ext.AgentID, URI: "sip:" + ext.Number}
 	var targets []sip.Binding
@@ -230,33 +238,106 @@ func (c *Call) start(ctx context.Context) bool {
 		return true
 	}
 
-	var err error
-	c.caller.rtp, err = c.sw.media.NewSession(c.log)
-	if err != nil {
-		c.log.Error("no rtp session for caller", "error", err)
-		c.finish(CauseInternal, RoleSystem)
+	first, ok := c.callerMedia()
+	if !ok {
 		return true
 	}
-	c.caller.local = newLocal(c.caller.rtp, "")
-	first := ""
-	if len(in.SDP) > 0 {
-		// The answer to the caller does not depend on the callee: each leg
-		// negotiates with Ringdesk, and the relay transcodes if they differ.
-		if _, err := c.caller.answerOffer(in.SDP); err != nil {
-			c.log.Info("caller offer refused", "error", err)
-			c.finish(CauseIncompatible, RoleSystem)
-			return true
-		}
-		first = c.caller.neg.Codec.Name
-	} else {
-		c.caller.makeOffer() // late offer: our offer goes in the 200 OK
-	}
-
 	for _, b := range targets {
 		c.ring(ctx, b, first)
 	}
 	if c.liveBranches() == 0 {
 		c.finish(c.branchCause())
+		return true
+	}
+	c.ringTimer = time.NewTimer(c.sw.cfg.RingTimeout)
+	return false
+}
+
+// destination decides where a call goes: an extension (ok), a number
+// outside (an agent dialing out: c.out is set), or nowhere (a cause).
+func (c *Call) destination(in *sip.InboundCall) (Extension, bool, Cause) {
+	if in.Trunk != "" {
+		if !c.sw.takeChannel(in.Trunk) {
+			c.log.Info("trunk full: call refused", "trunk", in.Trunk)
+			return Extension{}, false, CauseCongestion
+		}
+		c.channels = append(c.channels, in.Trunk)
+		did, err := c.sw.didOf(in)
+		if err != nil {
+			c.log.Info("called number not understood", "trunk", in.Trunk, "dialed", in.Dialed, "error", err)
+			return Extension{}, false, CauseNotFound
+		}
+		var ext Extension
+		number, ok := "", false
+		if c.sw.cfg.Numbers != nil {
+			number, ok = c.sw.cfg.Numbers.RouteNumber(did)
+		}
+		if ok {
+			ext, ok = c.sw.ext[number]
+		}
+		if !ok {
+			c.log.Info("no extension for the number", "trunk", in.Trunk, "did", did)
+			return Extension{}, false, CauseNotFound
+		}
+		c.log.Debug("call from a trunk", "trunk", in.Trunk, "did", did, "extension", ext.Number)
+		return ext, true, CauseUnknown
+	}
+	if ext, ok := c.sw.ext[in.Dialed]; ok {
+		return ext, true, CauseUnknown
+	}
+	// Only the configured extensions' phones may call out (never a call
+	// that came in from a trunk, nor a SIP user without an extension).
+	if _, agent := c.sw.ext[in.AuthUser]; agent {
+		if o, ok := c.sw.outsideNumber(in.Dialed); ok {
+			c.out = o
+			return Extension{}, false, CauseUnknown
+		}
+	}
+	return Extension{}, false, CauseNotFound
+}
+
+// callerMedia opens the caller's RTP session and answers its offer (or
+// prepares ours for a late offer); it returns the caller's codec, and false
+// when the call is over.
+func (c *Call) callerMedia() (string, bool) {
+	in := c.caller.in
+	var err error
+	c.caller.rtp, err = c.sw.media.NewSession(c.log)
+	if err != nil {
+		c.log.Error("no rtp session for caller", "error", err)
+		c.finish(CauseInternal, RoleSystem)
+		return "", false
+	}
+	c.caller.local = newLocal(c.caller.rtp, "")
+	if len(in.SDP) == 0 {
+		c.caller.makeOffer() // late offer: our offer goes in the 200 OK
+		return "", true
+	}
+	// The answer to the caller does not depend on the callee: each leg
+	// negotiates with Ringdesk, and the relay transcodes if they differ.
+	if _, err := c.caller.answerOffer(in.SDP); err != nil {
+		c.log.Info("caller offer refused", "error", err)
+		c.finish(CauseIncompatible, RoleSystem)
+		return "", false
+	}
+	return c.caller.neg.Codec.Name, true
+}
+
+// startOutside sends an agent's call to a number outside through the
+// trunks of its route, the first that takes it. It reports whether the
+// call is already over.
+func (c *Call) startOutside(ctx context.Context) bool {
+	c.callee = Party{Number: c.out.number, URI: "tel:" + c.out.number}
+	first, ok := c.callerMedia()
+	if !ok {
+		return true
+	}
+	if !c.ringTrunk(ctx, first) {
+		cause := CauseUnavailable
+		if c.congested {
+			cause = CauseCongestion
+		}
+		c.finish(cause, RoleSystem)
 		return true
 	}
 	c.ringTimer = time.NewTimer(c.sw.cfg.RingTimeout)
@@ -272,11 +353,24 @@ func (c *Call) ring(ctx context.Context, b sip.Binding, firstCodec string) {
 // for the first ring). The leg is returned even when it failed at once
 // (then it has ended).
 func (c *Call) originate(ctx context.Context, b sip.Binding, callee Party, firstCodec string, d *dial) *Leg {
+	from := sip.Party{User: c.caller.party.Extension, DisplayName: c.caller.party.Name}
+	if from.User == "" { // a caller from outside: its number
+		from.User = c.caller.party.Number
+	}
+	leg := c.originateReq(ctx, sip.InviteRequest{Target: b, From: from, To: callee.Extension}, callee, firstCodec, d)
+	leg.rec.UserAgent = b.UserAgent
+	return leg
+}
+
+// originateReq sends the INVITE r (its SDP is made here) for callee, as
+// part of dial d (nil for the first ring).
+func (c *Call) originateReq(ctx context.Context, r sip.InviteRequest, callee Party, firstCodec string, d *dial) *Leg {
 	leg := &Leg{id: c.nextLegID(), dir: Outbound, party: callee, state: LegStateTrying, dial: d}
 	now := time.Now()
+	b := r.Target
 	leg.rec = LegRecord{
 		ID: leg.id, Direction: Outbound, Party: callee, Contact: b.Contact,
-		Source: b.Source, Transport: b.Transport, UserAgent: b.UserAgent, Started: now,
+		Source: b.Source, Transport: b.Transport, Started: now,
 	}
 	c.legs = append(c.legs, leg)
 	var err error
@@ -287,18 +381,17 @@ func (c *Call) originate(ctx context.Context, b sip.Binding, callee Party, first
 		return leg
 	}
 	leg.local = newLocal(leg.rtp, firstCodec)
-	offer := leg.makeOffer()
-	leg.out, err = c.sw.sig.Invite(ctx, sip.InviteRequest{
-		Target: b,
-		From:   sip.Party{User: c.caller.party.Extension, DisplayName: c.caller.party.Name},
-		To:     callee.Extension,
-		SDP:    offer,
-	}, c.handler(leg))
+	r.SDP = leg.makeOffer()
+	leg.out, err = c.sw.sig.Invite(ctx, r, c.handler(leg))
 	if err != nil {
-		c.log.Warn("invite failed", "contact", b.Contact, "error", err)
+		c.log.Warn("invite failed", "contact", b.Contact, "trunk", r.Trunk, "error", err)
 		leg.peerEnded = true
 		c.endLeg(ctx, leg, 503, CauseUnavailable)
 		return leg
+	}
+	if r.Trunk != "" {
+		t := leg.out.Target
+		leg.rec.Contact, leg.rec.Source, leg.rec.Transport = t.Contact, t.Source, t.Transport
 	}
 	leg.rec.SIPCallID = leg.out.CallID
 	c.addSIPCallID(leg.out.CallID)
@@ -380,6 +473,15 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		leg.peerEnded = true
 		cause := CauseFromStatus(ev.Code)
 		c.endLeg(ctx, leg, ev.Code, cause)
+		if leg.trunk != "" {
+			c.releaseChannel(leg.trunk)
+			if c.winner == nil && !c.ended && failover(ev.Code) && c.liveBranches() == 0 {
+				c.log.Info("trunk failed: trying the next", "trunk", leg.trunk, "code", ev.Code)
+				if c.ringTrunk(ctx, c.caller.neg.Codec.Name) {
+					return
+				}
+			}
+		}
 		if c.winner == nil && c.liveBranches() == 0 && !c.ended {
 			c.finish(c.branchCause())
 		}
@@ -761,6 +863,10 @@ func (c *Call) teardown(ctx context.Context) {
 		c.endLeg(ctx, leg, code, c.cause)
 	}
 	c.helpers.Wait()
+	for _, name := range c.channels {
+		c.sw.releaseChannel(name)
+	}
+	c.channels = nil
 
 	rec := CallRecord{
 		ID: c.id, Caller: c.caller.party, Dialed: c.caller.in.Dialed, Callee: c.callee,

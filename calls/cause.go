@@ -25,6 +25,7 @@ const (
 	CauseInternal           // a bug or failed dependency in Ringdesk
 	CauseRejected           // the callee refused for another reason
 	CauseTransferred        // the leg was released by a transfer
+	CauseCongestion         // no trunk channel free for the call
 )
 
 // causeInfo is one row of the table that maps a Cause to the SIP status a
@@ -53,6 +54,7 @@ var causes = [...]causeInfo{ //nolint:gochecknoglobals // immutable table
 	CauseInternal:     {"internal", 500, 41, "Temporary failure: internal error"},
 	CauseRejected:     {"rejected", 480, 21, "Call rejected"},
 	CauseTransferred:  {"transferred", 200, 16, "Call transferred"},
+	CauseCongestion:   {"congestion", 503, 34, "No circuit/channel available"},
 }
 
 func (c Cause) info() causeInfo {

@@ -13,7 +13,7 @@ import (
 // allCauses lists every defined cause.
 func allCauses() []calls.Cause {
 	var out []calls.Cause
-	for c := calls.CauseUnknown; c <= calls.CauseRejected; c++ {
+	for c := calls.CauseUnknown; c <= calls.CauseCongestion; c++ {
 		out = append(out, c)
 	}
 	return out
@@ -42,6 +42,8 @@ func TestCauseTable(t *testing.T) {
 		{calls.CauseShutdown, "shutdown", 503, 41},
 		{calls.CauseInternal, "internal", 500, 41},
 		{calls.CauseRejected, "rejected", 480, 21},
+		{calls.CauseTransferred, "transferred", 200, 16},
+		{calls.CauseCongestion, "congestion", 503, 34},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cause
@@ -68,7 +70,7 @@ func TestCauseTable(t *testing.T) {
 }
 
 func TestCauseOutOfRange(t *testing.T) {
-	for _, c := range []calls.Cause{-1, calls.CauseTransferred + 1, 1000} {
+	for _, c := range []calls.Cause{-1, calls.CauseCongestion + 1, 1000} {
 		if c.String() != "unknown" || c.Status() != 500 {
 			t.Errorf("Cause(%d): %s %d, want unknown 500", int(c), c, c.Status())
 		}

@@ -60,6 +60,15 @@ type Config struct {
 	// RecordingsDir is where recordings go, in YYYY/MM/DD subdirectories;
 	// required when Record is set.
 	RecordingsDir string `yaml:"-"`
+	// Trunks are the call policies of the SIP trunks (see Trunk).
+	Trunks []Trunk `yaml:"trunks"`
+	// Routes choose the trunks of outside numbers agents dial.
+	Routes []Route `yaml:"routes"`
+	// Dialing says how agents dial outside numbers.
+	Dialing Dialing `yaml:"dialing"`
+	// Numbers routes numbers called from outside (DIDs) to extensions;
+	// nil: none.
+	Numbers NumberRouter `yaml:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -111,5 +120,6 @@ func (c Config) Validate() error {
 		}
 		seen[e.Number] = true
 	}
-	return nil
+	c.Trunks = append([]Trunk(nil), c.Trunks...) // validateTrunks fills in
+	return c.validateTrunks()
 }

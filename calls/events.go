@@ -55,6 +55,10 @@ const (
 type Party struct {
 	// Extension is the internal number, "" for an outside party.
 	Extension string `json:"extension,omitempty"`
+	// Number is an outside party's number, E.164 when it parsed.
+	Number string `json:"number,omitempty"`
+	// Trunk is the trunk an outside party is reached through.
+	Trunk string `json:"trunk,omitempty"`
 	// Name is the display name.
 	Name string `json:"name,omitempty"`
 	// AgentID is the configured agent the extension belongs to.

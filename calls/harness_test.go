@@ -100,6 +100,7 @@ type harness struct {
 // harnessConfig is what newHarness builds from; options edit it.
 type harnessConfig struct {
 	calls   calls.Config
+	trunks  []sip.Trunk
 	media   media.Config
 	obs     calls.Observer
 	noTrace bool
@@ -110,6 +111,11 @@ type harnessOption func(*harnessConfig)
 // withCalls edits the switch's configuration.
 func withCalls(f func(*calls.Config)) harnessOption {
 	return func(c *harnessConfig) { f(&c.calls) }
+}
+
+// withTrunks gives the SIP server trunks.
+func withTrunks(ts ...sip.Trunk) harnessOption {
+	return func(c *harnessConfig) { c.trunks = ts }
 }
 
 // withMedia edits the media engine's configuration.
@@ -151,8 +157,9 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 			{Network: "udp", Addr: netip.MustParseAddrPort("127.0.0.1:0")},
 			{Network: "tcp", Addr: netip.MustParseAddrPort("127.0.0.1:0")},
 		},
-		Realm: testRealm,
-		Users: testUsers(),
+		Realm:  testRealm,
+		Users:  testUsers(),
+		Trunks: hc.trunks,
 		// The trace tells the harness when SIP traffic has stopped (see
 		// waitQuiet); its lines are kept only with RINGDESK_CALLS_TRACE.
 		Trace: !hc.noTrace,

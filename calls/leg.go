@@ -22,6 +22,7 @@ type Leg struct {
 	in    *sip.InboundCall  // inbound legs
 	out   *sip.OutboundCall // outbound legs
 	rtp   *media.Session
+	trunk string // the trunk an outbound leg goes through
 
 	local     sdp.Local // our SDP identity on this leg
 	lastBody  []byte    // the last SDP body we sent (to bump the version only on change)

@@ -57,6 +57,7 @@ type Switch struct {
 
 	mu       sync.Mutex
 	calls    map[CallID]*Call
+	channels map[string]int // calls per trunk
 	draining bool
 	wg       sync.WaitGroup
 }
@@ -67,6 +68,10 @@ func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logge
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	cfg.Trunks = append([]Trunk(nil), cfg.Trunks...)
+	if err := cfg.validateTrunks(); err != nil { // fills in parsed values
+		return nil, err
+	}
 	if cfg.Record && cfg.RecordingsDir == "" {
 		return nil, errors.New("calls: record needs a recordings directory")
 	}
@@ -75,8 +80,9 @@ func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logge
 	}
 	s := &Switch{
 		cfg: cfg, log: log, sig: sig, media: m, obs: obs,
-		ext:   make(map[string]Extension, len(cfg.Extensions)),
-		calls: make(map[CallID]*Call),
+		ext:      make(map[string]Extension, len(cfg.Extensions)),
+		calls:    make(map[CallID]*Call),
+		channels: make(map[string]int),
 	}
 	for _, e := range cfg.Extensions {
 		s.ext[e.Number] = e
@@ -209,7 +215,11 @@ func (s *Switch) observe(e Event) {
 
 // partyFor describes the caller: the authenticated extension with its
 // configured name, else what the phone sent.
-func (s *Switch) partyFor(authUser string, from sip.Party) Party {
+func (s *Switch) partyFor(in *sip.InboundCall) Party {
+	if in.Trunk != "" {
+		return s.trunkParty(in)
+	}
+	authUser, from := in.AuthUser, in.From
 	if e, ok := s.ext[authUser]; ok {
 		return Party{Extension: e.Number, Name: e.Name, AgentID: e.AgentID, URI: from.URI}
 	}

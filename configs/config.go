@@ -38,12 +38,16 @@ type Config struct {
 	// Source is the file path, or SampleSource.
 	Source string
 	// SIP has Listen parsed with sip.ParseListen, Users built from the agents
-	// (Name is the extension), and the TLS certificate and key as absolute paths.
+	// (Name is the extension), the TLS certificate and key as absolute paths,
+	// and the signaling half of each trunk (CAFile absolute).
 	SIP sip.Config
 	// Media has the RTP addresses, the port range from rtp.ports, and Quarantine.
 	Media media.Config
 	// Calls has RingTimeout, ShutdownGrace, MediaTimeout (from
-	// rtp.media_timeout) and one Extension per agent.
+	// rtp.media_timeout), one Extension per agent, the call policy half of
+	// each trunk (Country upper case, CallerID in E.164), Routes, Dialing
+	// (Country left empty for the first trunk's) and Numbers (a
+	// calls.Numbers keyed by E.164; nil without numbers).
 	Calls calls.Config
 	// DataDir holds the SQLite database and recordings; absolute.
 	DataDir string

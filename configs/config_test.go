@@ -87,6 +87,32 @@ func TestSample(t *testing.T) {
 	assertConfig(t, loaded, want)
 }
 
+// TestSampleTrunks uncomments the sample's trunks, numbers, dialing and
+// routes, which it keeps commented out, and checks that they load.
+func TestSampleTrunks(t *testing.T) {
+	sample := string(SampleYAML())
+	i := strings.Index(sample, "\n# trunks:\n")
+	if i < 0 {
+		t.Fatal("the sample has no commented-out trunks")
+	}
+	lines := strings.Split(sample[i+1:], "\n")
+	for j, ln := range lines {
+		rest, ok := strings.CutPrefix(ln, "# ")
+		if ok && (strings.HasPrefix(rest, " ") || strings.HasSuffix(rest, ":")) {
+			lines[j] = rest // YAML, not prose
+		}
+	}
+	cfg, err := Parse("sample-trunks.yaml", []byte(sample[:i+1]+strings.Join(lines, "\n")), t.TempDir())
+	if err != nil {
+		t.Fatalf("Parse:\n%v", err)
+	}
+	if len(cfg.SIP.Trunks) != 1 || len(cfg.Calls.Trunks) != 1 || len(cfg.Calls.Routes) != 2 ||
+		cfg.Calls.Dialing.Country != "PT" || !reflect.DeepEqual(cfg.Calls.Numbers, calls.Numbers{"+351210000000": "1001", "+351210000001": "1002"}) {
+		t.Errorf("sip trunks %+v\ncalls trunks %+v, routes %+v, dialing %+v, numbers %v",
+			cfg.SIP.Trunks, cfg.Calls.Trunks, cfg.Calls.Routes, cfg.Calls.Dialing, cfg.Calls.Numbers)
+	}
+}
+
 func TestSampleYAMLIsACopy(t *testing.T) {
 	b := SampleYAML()
 	b[0] ^= 0xff
@@ -233,6 +259,70 @@ agents:
 			},
 		},
 		{
+			name: "trunk with defaults left zero, numbers read in its country",
+			yaml: listen + `agents:
+  - {id: alice, extension: "1001", sip_password: x}
+trunks:
+  - name: t
+    host: 192.0.2.1
+    country: PT
+    password: ""
+    ha1: ""
+    realm: ""
+    caller_id: ""
+    caller_name: ""
+    tech_prefix: ""
+    networks: []
+    keepalive: 0
+    register: false
+    assert_identity: false
+    max_calls: "0"
+numbers:
+  210 000 000: 1001
+dialing:
+routes:
+`,
+			want: Config{
+				SIP: sip.Config{
+					Listen: udp,
+					Users:  []sip.User{{Name: "1001", Password: "x"}},
+					Trunks: []sip.Trunk{{Name: "t", Host: "192.0.2.1"}},
+				},
+				Calls: calls.Config{
+					Extensions: []calls.Extension{{Number: "1001", AgentID: "alice"}},
+					Trunks:     []calls.Trunk{{Name: "t", Country: "PT"}},
+					Numbers:    calls.Numbers{"+351210000000": "1001"},
+				},
+				Agents: []Agent{{ID: "alice", Extension: "1001"}},
+			},
+		},
+		{
+			name: "dialing country over the first trunk's, empty lists",
+			yaml: listen + `agents:
+  - {id: alice, extension: "1001", sip_password: x}
+trunks:
+  - {name: t, host: pbx.example.net, country: GB}
+numbers:
+  "0 20 7946 0000": "1001"
+dialing: {country: GB, outside_prefix: "9"}
+routes: []
+`,
+			want: Config{
+				SIP: sip.Config{
+					Listen: udp,
+					Users:  []sip.User{{Name: "1001", Password: "x"}},
+					Trunks: []sip.Trunk{{Name: "t", Host: "pbx.example.net"}},
+				},
+				Calls: calls.Config{
+					Extensions: []calls.Extension{{Number: "1001", AgentID: "alice"}},
+					Trunks:     []calls.Trunk{{Name: "t", Country: "GB"}},
+					Dialing:    calls.Dialing{Country: "GB", OutsidePrefix: "9"},
+					Numbers:    calls.Numbers{"+442079460000": "1001"},
+				},
+				Agents: []Agent{{ID: "alice", Extension: "1001"}},
+			},
+		},
+		{
 			name: "flow style, byte order mark, CRLF and a document marker",
 			yaml: "\uFEFF---\r\n{sip: {listen: [\"udp://0.0.0.0:5060\"]}}\r\n",
 			want: Config{SIP: sip.Config{Listen: udp}},
@@ -251,6 +341,66 @@ agents:
 			}
 			assertConfig(t, cfg, &want)
 		})
+	}
+}
+
+// TestParseTrunks loads testdata/trunks/ringdesk.yaml, which sets every
+// trunk key, and checks what each composes into.
+func TestParseTrunks(t *testing.T) {
+	cfg, err := Load(filepath.Join("testdata", "trunks", "ringdesk.yaml"))
+	if err != nil {
+		t.Fatalf("Load:\n%v", err)
+	}
+	ca, err := filepath.Abs(filepath.Join("testdata", "trunks", "provider-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSIP := []sip.Trunk{
+		{
+			Name: "main", Host: "sip.example.net", Port: 5080, Transport: "tcp",
+			Username: "12345", AuthUsername: "auth-12345", Password: "secret", Realm: "sip.example.net",
+			Register: true, RegisterUser: "351210000000", Expiry: 5 * time.Minute,
+			Networks: []netip.Prefix{
+				netip.MustParsePrefix("203.0.113.0/24"),
+				netip.MustParsePrefix("2001:db8:5::/48"),
+				netip.MustParsePrefix("198.51.100.7/32"),
+			},
+			Keepalive: 30 * time.Second,
+		},
+		{
+			Name: "backup.tls", Host: "2001:db8::10", Transport: "tls",
+			Username: "67890", HA1: "0123456789abcdef0123456789abcdef", Realm: "backup.example.org",
+			CAFile: ca,
+		},
+		{Name: "ip-only", Host: "192.0.2.1"},
+	}
+	if !reflect.DeepEqual(cfg.SIP.Trunks, wantSIP) {
+		t.Errorf("sip trunks\ngot:  %+v\nwant: %+v", cfg.SIP.Trunks, wantSIP)
+	}
+	wantCalls := calls.Config{
+		Extensions: cfg.Calls.Extensions,
+		Trunks: []calls.Trunk{
+			{
+				Name: "main", Country: "PT", NumberFormat: "e164_no_plus", TechPrefix: "12#",
+				CallerID: "+351210000000", CallerName: "Example Lda", AssertIdentity: true, MaxCalls: 30,
+			},
+			{Name: "backup.tls", Country: "GB", NumberFormat: "national", CallerID: "+442079460000"},
+			{Name: "ip-only", Country: "PT"},
+		},
+		Routes: []calls.Route{
+			{Prefix: "+44", Trunks: []string{"backup.tls", "main"}},
+			{Prefix: "*", Trunks: []string{"main", "ip-only"}},
+		},
+		Dialing: calls.Dialing{Country: "PT", OutsidePrefix: "0"},
+		Numbers: calls.Numbers{"+351210000000": "1001", "+351210000001": "1002", "+442079460000": "1002"},
+	}
+	if !reflect.DeepEqual(cfg.Calls, wantCalls) {
+		t.Errorf("calls config\ngot:  %+v\nwant: %+v", cfg.Calls, wantCalls)
+	}
+	for _, err := range []error{cfg.SIP.Validate(), cfg.Calls.Validate()} {
+		if err != nil {
+			t.Errorf("package Validate: %v", err)
+		}
 	}
 }
 
@@ -338,11 +488,7 @@ func TestTooLarge(t *testing.T) {
 // ours, and the good configs pass Validate.
 func TestPackageValidateAgrees(t *testing.T) {
 	inputs := map[string][]byte{"sample": SampleYAML()}
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
+	for _, f := range testdataConfigs(t) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -350,7 +496,7 @@ func TestPackageValidateAgrees(t *testing.T) {
 		inputs[f] = data
 	}
 	for name, data := range inputs {
-		r := parse(name, data, "testdata")
+		r := parse(name, data, filepath.Dir(name))
 		for _, p := range r.missed() {
 			t.Errorf("%s: package Validate found what our checks missed: %v", name, p.Error)
 		}
@@ -358,6 +504,21 @@ func TestPackageValidateAgrees(t *testing.T) {
 			t.Errorf("%s: no problems and no config", name)
 		}
 	}
+}
+
+// testdataConfigs returns the config files under testdata: the broken ones
+// of TestGolden and the good ones in subdirectories.
+func testdataConfigs(tb testing.TB) []string {
+	tb.Helper()
+	var files []string
+	for _, pattern := range []string{"*.yaml", "*/*.yaml"} {
+		m, err := filepath.Glob(filepath.Join("testdata", pattern))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	return files
 }
 
 func assertConfig(t *testing.T, got, want *Config) {

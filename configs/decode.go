@@ -45,6 +45,10 @@ type rawConfig struct {
 	calls   rawCalls
 	dataDir val[string]
 	agents  []rawAgent
+	trunks  []rawTrunk
+	numbers rawNumbers
+	dialing rawDialing
+	routes  []rawRoute
 }
 
 type rawSIP struct {
@@ -103,6 +107,59 @@ type rawAgent struct {
 	ha1SHA256 val[string]
 }
 
+type rawTrunk struct {
+	path           string // trunks[i]
+	at             pos    // where the trunk's entry starts
+	name           val[string]
+	host           val[string]
+	port           val[int]
+	transport      val[string]
+	username       val[string]
+	authUsername   val[string]
+	password       val[string]
+	ha1            val[string]
+	realm          val[string]
+	register       val[bool]
+	registerUser   val[string]
+	expiry         val[time.Duration]
+	networks       val[[]val[string]]
+	keepalive      val[time.Duration]
+	caFile         val[string]
+	country        val[string]
+	numberFormat   val[string]
+	techPrefix     val[string]
+	callerID       val[string]
+	callerName     val[string]
+	assertIdentity val[bool]
+	maxCalls       val[int]
+}
+
+// rawNumbers is the numbers mapping: number as written -> extension.
+type rawNumbers struct {
+	section
+	entries []rawNumber
+}
+
+type rawNumber struct {
+	path      string // numbers["+351210000000"]
+	number    string // the key as written
+	at        pos    // where the key is
+	extension val[string]
+}
+
+type rawDialing struct {
+	section
+	country       val[string]
+	outsidePrefix val[string]
+}
+
+type rawRoute struct {
+	path   string // routes[i]
+	at     pos    // where the route's entry starts
+	prefix val[string]
+	trunks val[[]val[string]]
+}
+
 // decodeFunc decodes the value of one key; path is the key's full path,
 // for example "sip.realm".
 type decodeFunc func(path string, key, value ast.Node)
@@ -126,7 +183,8 @@ type problem struct {
 	sections []string
 }
 
-// Sections a problem can belong to. Agents feed both sip and calls.
+// Sections a problem can belong to. Agents and trunks feed both sip and
+// calls; numbers, dialing and routes only calls.
 const (
 	sectionAll   = "*"
 	sectionSIP   = "sip"
@@ -146,8 +204,10 @@ func sectionsOf(path string) []string {
 		return []string{sectionAll}
 	case path == "rtp.media_timeout":
 		return []string{sectionCalls}
-	case head == "agents":
+	case head == "agents", head == "trunks":
 		return []string{sectionSIP, sectionCalls}
+	case head == "numbers", head == "dialing", head == "routes":
+		return []string{sectionCalls}
 	}
 	return []string{head}
 }
@@ -291,7 +351,7 @@ func (d *decoder) decodeFile(f *ast.File) *rawConfig {
 	}
 	c := &rawConfig{top: nodePos(body)}
 	if _, ok := body.(*ast.MappingNode); !ok {
-		d.errorf(c.top, "", "want a mapping of sections (sip, rtp, calls, data_dir, agents), got %s", describe(body))
+		d.errorf(c.top, "", "want a mapping of sections (sip, rtp, calls, data_dir, agents, trunks, numbers, dialing, routes), got %s", describe(body))
 		return nil
 	}
 	d.mapping(body, "", []field{
@@ -300,6 +360,10 @@ func (d *decoder) decodeFile(f *ast.File) *rawConfig {
 		{"calls", d.section(&c.calls.section, c.calls.fields(d))},
 		{"data_dir", d.text(&c.dataDir)},
 		{"agents", d.agents(&c.agents)},
+		{"trunks", d.trunks(&c.trunks)},
+		{"numbers", d.numbers(&c.numbers)},
+		{"dialing", d.section(&c.dialing.section, c.dialing.fields(d))},
+		{"routes", d.routes(&c.routes)},
 	})
 	return c
 }
@@ -357,6 +421,47 @@ func (a *rawAgent) fields(d *decoder) []field {
 	}
 }
 
+func (t *rawTrunk) fields(d *decoder) []field {
+	return []field{
+		{"name", d.text(&t.name)},
+		{"host", d.text(&t.host)},
+		{"port", d.integer(&t.port)},
+		{"transport", d.text(&t.transport)},
+		{"username", d.text(&t.username)},
+		{"auth_username", d.text(&t.authUsername)},
+		{"password", d.text(&t.password)},
+		{"ha1", d.text(&t.ha1)},
+		{"realm", d.text(&t.realm)},
+		{"register", d.boolean(&t.register)},
+		{"register_user", d.text(&t.registerUser)},
+		{"expiry", d.duration(&t.expiry)},
+		{"networks", d.textList(&t.networks)},
+		{"keepalive", d.duration(&t.keepalive)},
+		{"ca_file", d.text(&t.caFile)},
+		{"country", d.text(&t.country)},
+		{"number_format", d.text(&t.numberFormat)},
+		{"tech_prefix", d.text(&t.techPrefix)},
+		{"caller_id", d.text(&t.callerID)},
+		{"caller_name", d.text(&t.callerName)},
+		{"assert_identity", d.boolean(&t.assertIdentity)},
+		{"max_calls", d.integer(&t.maxCalls)},
+	}
+}
+
+func (g *rawDialing) fields(d *decoder) []field {
+	return []field{
+		{"country", d.text(&g.country)},
+		{"outside_prefix", d.text(&g.outsidePrefix)},
+	}
+}
+
+func (r *rawRoute) fields(d *decoder) []field {
+	return []field{
+		{"prefix", d.text(&r.prefix)},
+		{"trunks", d.textList(&r.trunks)},
+	}
+}
+
 // mapping decodes the mapping n at path with fields, reporting unknown and
 // duplicate keys. null is an empty mapping.
 func (d *decoder) mapping(n ast.Node, path string, fields []field) {
@@ -369,10 +474,19 @@ func (d *decoder) mapping(n ast.Node, path string, fields []field) {
 		d.errorf(nodePos(n), path, "want a mapping, got %s", describe(n))
 		return
 	}
-	where := "in " + path
-	if path == "" {
-		where = "at the top level"
-	}
+	d.keys(m, path, func(name string, kp pos, keyNode, value ast.Node) {
+		f, known := lookup(fields, name)
+		if !known {
+			d.add(kp, path, fmt.Sprintf("unknown key %q %s (known: %s)", clip(name), where(path), fieldNames(fields)))
+			return
+		}
+		f.decode(join(path, name), keyNode, value)
+	})
+}
+
+// keys calls each for every plain key of m, once: it reports anchors,
+// aliases and tags on keys, keys that are not plain scalars, and duplicates.
+func (d *decoder) keys(m *ast.MappingNode, path string, each func(name string, kp pos, keyNode, value ast.Node)) {
 	seen := make(map[string]pos, len(m.Values))
 	for _, kv := range m.Values {
 		if kv == nil {
@@ -393,17 +507,20 @@ func (d *decoder) mapping(n ast.Node, path string, fields []field) {
 		}
 		kp := nodePos(keyNode)
 		if first, dup := seen[name]; dup {
-			d.add(kp, path, fmt.Sprintf("duplicate key %q %s (first at line %d)", clip(name), where, first.line))
+			d.add(kp, path, fmt.Sprintf("duplicate key %q %s (first at line %d)", clip(name), where(path), first.line))
 			continue
 		}
 		seen[name] = kp
-		f, known := lookup(fields, name)
-		if !known {
-			d.add(kp, path, fmt.Sprintf("unknown key %q %s (known: %s)", clip(name), where, fieldNames(fields)))
-			continue
-		}
-		f.decode(join(path, name), keyNode, kv.Value)
+		each(name, kp, keyNode, kv.Value)
 	}
+}
+
+// where says where a mapping at path is, for messages about its keys.
+func where(path string) string {
+	if path == "" {
+		return "at the top level"
+	}
+	return "in " + path
 }
 
 func lookup(fields []field, name string) (field, bool) {
@@ -497,33 +614,87 @@ func (d *decoder) textList(dst *val[[]val[string]]) decodeFunc {
 // agents decodes the agents list; null is an empty list.
 func (d *decoder) agents(dst *[]rawAgent) decodeFunc {
 	return func(path string, key, value ast.Node) {
+		d.list(path, value, "agents", "an agent (id, name, extension, sip_password)", func(p string, at pos, e ast.Node) {
+			a := rawAgent{path: p, at: at}
+			d.mapping(e, p, a.fields(d))
+			*dst = append(*dst, a)
+		})
+	}
+}
+
+// trunks decodes the trunks list; null is an empty list.
+func (d *decoder) trunks(dst *[]rawTrunk) decodeFunc {
+	return func(path string, key, value ast.Node) {
+		d.list(path, value, "trunks", "a trunk (name, host, country, ...)", func(p string, at pos, e ast.Node) {
+			t := rawTrunk{path: p, at: at}
+			d.mapping(e, p, t.fields(d))
+			*dst = append(*dst, t)
+		})
+	}
+}
+
+// routes decodes the routes list; null is an empty list.
+func (d *decoder) routes(dst *[]rawRoute) decodeFunc {
+	return func(path string, key, value ast.Node) {
+		d.list(path, value, "routes", "a route (prefix, trunks)", func(p string, at pos, e ast.Node) {
+			r := rawRoute{path: p, at: at}
+			d.mapping(e, p, r.fields(d))
+			*dst = append(*dst, r)
+		})
+	}
+}
+
+// list decodes a list of mappings at path, calling each with the path and
+// position of every entry that is a mapping; null is an empty list. plural
+// names the list and one an entry, in messages.
+func (d *decoder) list(path string, value ast.Node, plural, one string, each func(path string, at pos, entry ast.Node)) {
+	n, ok := d.unwrap(value, path)
+	if !ok || isNull(n) {
+		return
+	}
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		d.errorf(nodePos(n), path, "want a list of %s, got %s", plural, describe(n))
+		return
+	}
+	for i, entry := range seq.Values {
+		p, at := fmt.Sprintf("%s[%d]", path, i), entryPos(seq, i)
+		e, ok := d.unwrap(entry, p)
+		if !ok {
+			continue
+		}
+		if _, isMap := e.(*ast.MappingNode); !isMap {
+			if isNull(e) {
+				d.errorf(at, p, "want %s, got nothing", one)
+			} else {
+				d.errorf(nodePos(e), p, "want %s, got %s", one, describe(e))
+			}
+			continue
+		}
+		each(p, nodePos(e), e)
+	}
+}
+
+// numbers decodes the numbers mapping, whose keys are phone numbers as
+// written and whose values are extensions; null is an empty mapping.
+func (d *decoder) numbers(dst *rawNumbers) decodeFunc {
+	return func(path string, key, value ast.Node) {
+		dst.present, dst.key = true, nodePos(key)
 		n, ok := d.unwrap(value, path)
 		if !ok || isNull(n) {
 			return
 		}
-		seq, ok := n.(*ast.SequenceNode)
+		m, ok := n.(*ast.MappingNode)
 		if !ok {
-			d.errorf(nodePos(n), path, "want a list of agents, got %s", describe(n))
+			d.errorf(nodePos(n), path, "want a mapping of numbers to extensions, got %s", describe(n))
 			return
 		}
-		for i, entry := range seq.Values {
-			a := rawAgent{path: fmt.Sprintf("%s[%d]", path, i), at: entryPos(seq, i)}
-			e, ok := d.unwrap(entry, a.path)
-			if !ok {
-				continue
-			}
-			if _, isMap := e.(*ast.MappingNode); !isMap {
-				if isNull(e) {
-					d.errorf(a.at, a.path, "want an agent (id, name, extension, sip_password), got nothing")
-				} else {
-					d.errorf(nodePos(e), a.path, "want an agent (id, name, extension, sip_password), got %s", describe(e))
-				}
-				continue
-			}
-			a.at = nodePos(e)
-			d.mapping(e, a.path, a.fields(d))
-			*dst = append(*dst, a)
-		}
+		d.keys(m, path, func(number string, kp pos, _, value ast.Node) {
+			e := rawNumber{path: fmt.Sprintf("%s[%q]", path, clip(number)), number: number, at: kp}
+			e.extension.present, e.extension.key = true, kp
+			e.extension.v, e.extension.at, e.extension.set = d.scalar(value, kp, e.path, "an extension")
+			dst.entries = append(dst.entries, e)
+		})
 	}
 }
 
@@ -585,6 +756,39 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("want %s, got %q", durationHint, clip(s))
 	}
 	return v, nil
+}
+
+// integer decodes a whole number, written plainly or quoted.
+func (d *decoder) integer(dst *val[int]) decodeFunc {
+	return func(path string, key, value ast.Node) {
+		dst.present, dst.key, dst.at = true, nodePos(key), nodePos(key)
+		n, ok := d.unwrap(value, path)
+		if !ok {
+			return
+		}
+		if isNull(n) {
+			d.errorf(dst.key, path, "missing value")
+			return
+		}
+		switch n.(type) {
+		case *ast.StringNode, *ast.IntegerNode:
+		default:
+			d.errorf(nodePos(n), path, "want a whole number, got %s", describe(n))
+			return
+		}
+		s, _ := scalarText(n)
+		dst.at = nodePos(n)
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			d.errorf(dst.at, path, "%s is out of range", clip(s))
+			return
+		case err != nil:
+			d.errorf(dst.at, path, "want a whole number, got %q", clip(s))
+			return
+		}
+		dst.v, dst.set = v, true
+	}
 }
 
 // boolean decodes true or false.

@@ -7,12 +7,18 @@
 // its own Config. Keys the file leaves out stay zero, so each package applies
 // its own defaults.
 //
+// A trunk in the file is one provider, split in two: how Ringdesk signals to
+// it (sip.Trunk) and how calls use it (calls.Trunk). Phone numbers (numbers,
+// caller_id) may be written nationally and are composed in E.164, read with
+// package e164 in the trunk's or the dialing country.
+//
 // # Errors
 //
 // Every problem in a file is reported, not just the first: syntax errors,
 // unknown and duplicate keys, values of the wrong type, and values that are
 // out of range or inconsistent (duplicate extensions, bad port ranges,
-// unreadable certificates, ...). Each is an Error at a position in the file,
+// unreadable certificates, numbers that do not parse, routes to unknown
+// trunks, ...). Each is an Error at a position in the file,
 // formatted as
 //
 //	FILE:LINE:COL: message
@@ -27,5 +33,6 @@
 // # Imports
 //
 // configs imports only the Config types of sip, media and calls (and their
-// helpers such as sip.ParseListen), as the layout in STYLE.md allows.
+// helpers such as sip.ParseListen), and e164 to check phone numbers, as the
+// layout in STYLE.md allows.
 package configs

@@ -3,7 +3,6 @@ package configs
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -12,11 +11,7 @@ import (
 // our own checks missed.
 func FuzzParse(f *testing.F) {
 	f.Add(SampleYAML())
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
+	for _, file := range testdataConfigs(f) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

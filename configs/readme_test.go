@@ -28,6 +28,12 @@ calls:
   zzz: 1
 agents:
   - zzz: 1
+trunks:
+  - zzz: 1
+dialing:
+  zzz: 1
+routes:
+  - zzz: 1
 `
 	_, err := Parse("probe.yaml", []byte(probe), t.TempDir())
 	var errs Errors
@@ -35,23 +41,21 @@ agents:
 		t.Fatalf("probe config: %v", err)
 	}
 	known := regexp.MustCompile(`unknown key "zzz" (?:in (\S+)|at the top level) \(known: ([^)]*)\)`)
+	index := regexp.MustCompile(`\[\d+\]`)
 	var keys []string
 	for _, e := range errs {
 		m := known.FindStringSubmatch(e.Msg)
 		if m == nil {
 			continue
 		}
-		prefix := m[1]
-		if strings.HasPrefix(prefix, "agents") {
-			prefix = "agents[]"
-		}
+		prefix := index.ReplaceAllString(m[1], "[]") // agents[0] -> agents[]
 		for _, k := range strings.Split(m[2], ", ") {
 			path := k
 			if prefix != "" {
 				path = prefix + "." + k
 			}
 			switch path {
-			case "sip.tls", "sip.registration", "sip", "rtp", "calls", "agents":
+			case "sip.tls", "sip.registration", "sip", "rtp", "calls", "agents", "trunks", "dialing", "routes":
 				continue // sections: their keys are listed
 			}
 			keys = append(keys, path)

@@ -66,7 +66,11 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 	d.buildMedia(c, info.listeners, &cfg.Media)
 	d.buildCalls(c, baseDir, &cfg.Calls)
 	cfg.DataDir = d.buildDataDir(c, baseDir)
-	d.buildAgents(c, info, cfg)
+	extensions := d.buildAgents(c, info, cfg)
+	trunks := d.buildTrunks(c, baseDir, cfg)
+	country := d.buildDialing(c, trunks, &cfg.Calls)
+	d.buildNumbers(c, country, extensions, &cfg.Calls)
+	d.buildRoutes(c, trunks, &cfg.Calls)
 	return cfg
 }
 
@@ -88,16 +92,11 @@ func (d *decoder) buildSIP(c *rawConfig, baseDir string, out *sip.Config) sipInf
 		}
 	}
 	if v := s.realm; v.set {
-		switch {
-		case v.v == "":
+		if v.v == "" {
 			d.errorf(v.at, "sip.realm", "must not be empty (remove the key for the default %q)", sip.DefaultRealm)
-		case strings.IndexFunc(v.v, unicode.IsSpace) >= 0:
-			d.errorf(v.at, "sip.realm", "%q contains whitespace", clip(v.v))
-		case strings.ContainsAny(v.v, `"'\`):
-			d.errorf(v.at, "sip.realm", "%q contains a quote or backslash", clip(v.v))
-		case !printable(v.v):
-			d.errorf(v.at, "sip.realm", "%q contains a non-printable character", clip(v.v))
-		default:
+		} else if err := checkRealm(v.v); err != nil {
+			d.errorf(v.at, "sip.realm", "%v", err)
+		} else {
 			out.Realm = v.v
 		}
 	}
@@ -128,6 +127,19 @@ func (d *decoder) buildSIP(c *rawConfig, baseDir string, out *sip.Config) sipInf
 		out.Trace = s.trace.v
 	}
 	return info
+}
+
+// checkRealm checks a digest realm: it goes between quotes in SIP headers.
+func checkRealm(s string) error {
+	switch {
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return fmt.Errorf("%q contains whitespace", clip(s))
+	case strings.ContainsAny(s, `"'\`):
+		return fmt.Errorf("%q contains a quote or backslash", clip(s))
+	case !printable(s):
+		return fmt.Errorf("%q contains a non-printable character", clip(s))
+	}
+	return nil
 }
 
 // buildListen parses sip.listen, which needs at least one entry, each once.
@@ -645,15 +657,22 @@ func (d *decoder) buildDataDir(c *rawConfig, baseDir string) string {
 	return p
 }
 
-func (d *decoder) buildAgents(c *rawConfig, info sipInfo, cfg *Config) {
+// buildAgents checks the agents and composes a sip.User, calls.Extension
+// and Agent for each one without problems. It returns every extension
+// written, so that numbers can be checked against them.
+func (d *decoder) buildAgents(c *rawConfig, info sipInfo, cfg *Config) map[string]bool {
 	type first struct {
 		at pos
 		id string
 	}
 	ids := make(map[string]pos)
 	exts := make(map[string]first)
+	written := make(map[string]bool)
 	for i := range c.agents {
 		a := &c.agents[i]
+		if a.extension.set {
+			written[a.extension.v] = true
+		}
 		ok := true
 		switch {
 		case !a.id.present:
@@ -712,6 +731,7 @@ func (d *decoder) buildAgents(c *rawConfig, info sipInfo, cfg *Config) {
 			AgentID: a.id.v,
 		})
 	}
+	return written
 }
 
 // checkCredentials checks that an agent has exactly one of sip_password and
@@ -743,13 +763,13 @@ func (d *decoder) checkCredentials(a *rawAgent, info sipInfo) bool {
 		}
 	}
 	if v := a.ha1; v.set {
-		if err := checkHex(v.v, ha1Len, "MD5"); err != nil {
+		if err := checkHex(v.v, ha1Len, "MD5 of extension:realm:password"); err != nil {
 			d.errorf(v.at, a.path+".sip_ha1", "%v", err)
 			ok = false
 		}
 	}
 	if v := a.ha1SHA256; v.set {
-		if err := checkHex(v.v, ha1SHA256Len, "SHA-256"); err != nil {
+		if err := checkHex(v.v, ha1SHA256Len, "SHA-256 of extension:realm:password"); err != nil {
 			d.errorf(v.at, a.path+".sip_ha1_sha256", "%v", err)
 			ok = false
 		}
@@ -771,10 +791,11 @@ func (d *decoder) checkCredentials(a *rawAgent, info sipInfo) bool {
 	return true
 }
 
-// checkHex checks that s is the n hex digits of a hash of
-// extension:realm:password. The message never quotes s, which is a secret.
-func checkHex(s string, n int, hash string) error {
-	want := fmt.Sprintf("want %d hex digits (%s of extension:realm:password)", n, hash)
+// checkHex checks that s is the n hex digits of a hash, described by what
+// ("MD5 of extension:realm:password"). The message never quotes s, which is
+// a secret.
+func checkHex(s string, n int, what string) error {
+	want := fmt.Sprintf("want %d hex digits (%s)", n, what)
 	for _, r := range s {
 		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
 			return fmt.Errorf("%s, found a character that is not a hex digit", want)

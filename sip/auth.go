@@ -290,3 +290,9 @@ func (a *authenticator) prune() {
 	a.pruneLocked(a.now())
 	a.mu.Unlock()
 }
+
+// known reports whether user is an account that could authenticate.
+func (a *authenticator) known(user string) bool {
+	_, ok := a.users[user]
+	return ok
+}

@@ -105,6 +105,8 @@ type Config struct {
 	Trace bool `yaml:"trace"`
 	// Users are the accounts allowed to register and call.
 	Users []User `yaml:"users"`
+	// Trunks are the upstream providers (see Trunk).
+	Trunks []Trunk `yaml:"trunks"`
 }
 
 // withDefaults returns c with zero fields replaced by their defaults.
@@ -193,6 +195,16 @@ func (c Config) Validate() error {
 		if u.Password == "" && !canMD5 && !canSHA256 {
 			return fmt.Errorf("sip: user %q has no hash for any offered digest algorithm", u.Name)
 		}
+	}
+	names := make(map[string]bool, len(c.Trunks))
+	for _, t := range c.Trunks {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("sip: %w", err)
+		}
+		if names[t.Name] {
+			return fmt.Errorf("sip: trunk %q appears twice", t.Name)
+		}
+		names[t.Name] = true
 	}
 	return nil
 }

@@ -28,4 +28,8 @@ var (
 	// than the Request-URI: credentials made for one destination cannot
 	// place a call to another.
 	ErrURIMismatch = errors.New("sip: digest uri does not match the request")
+	// ErrNoTrunk is returned for an INVITE through a trunk not configured.
+	ErrNoTrunk = errors.New("sip: no such trunk")
+	// ErrUnreachable is returned when a trunk's host does not resolve.
+	ErrUnreachable = errors.New("sip: trunk unreachable")
 )

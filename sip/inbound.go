@@ -39,8 +39,12 @@ type InboundCall struct {
 	To Party
 	// Dialed is the user part of the Request-URI: the number dialed.
 	Dialed string
-	// AuthUser is the extension that authenticated with digest.
+	// AuthUser is the extension that authenticated with digest; empty for
+	// a call from a trunk.
 	AuthUser string
+	// Trunk is the provider the call came from (Trunk.Name), empty for a
+	// call from a phone.
+	Trunk string
 	// Source is where the INVITE came from; Transport how ("UDP", "TCP", "TLS").
 	Source    netip.AddrPort
 	Transport string
@@ -261,14 +265,31 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable")
 		return
 	}
-	user, ok := s.authorize(req, tx, "Proxy-Authorization", 407, req.From().Address.User)
-	if !ok {
-		return
-	}
 	src, err := netip.ParseAddrPort(req.Source())
 	if err != nil {
 		s.respond(tx, req, 400, "Bad Request")
 		return
+	}
+	// A provider's call is known by where it comes from (or by the contact
+	// Ringdesk registered with it); a phone's by its digest credentials.
+	// Anything else is refused without a challenge: no password could help.
+	trunk, fromTrunk := s.trunks.match(src.Addr(), req.Recipient.User)
+	user := ""
+	if !fromTrunk {
+		if !s.auth.known(req.From().Address.User) && req.GetHeader("Proxy-Authorization") == nil {
+			if s.forbidden.allow(src.Addr(), s.now()) {
+				if s.badLog.allow() {
+					s.log.Info("sip call refused: not from a trunk or a phone", "source", src.String(),
+						"from", req.From().Address.User, "to", req.Recipient.User)
+				}
+				s.respond(tx, req, 403, "Forbidden")
+			}
+			return
+		}
+		var ok bool
+		if user, ok = s.authorize(req, tx, "Proxy-Authorization", 407, req.From().Address.User); !ok {
+			return
+		}
 	}
 
 	// 100 Trying at once, without a tag (RFC 3261 §8.2.6.2). Then our To
@@ -301,8 +322,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		CallID:    callID,
 		From:      partyOf(from.DisplayName, from.Address),
 		To:        partyOf(to.DisplayName, to.Address),
-		Dialed:    req.Recipient.User,
+		Dialed:    dialedNumber(req, s.trunks, trunk),
 		AuthUser:  user,
+		Trunk:     trunk,
 		Source:    src,
 		Transport: transport,
 		SDP:       req.Body(),
@@ -378,4 +400,16 @@ func randomCSeq() uint32 {
 	var b [2]byte
 	_, _ = rand.Read(b[:])
 	return uint32(b[0])<<8 | uint32(b[1]) | 1
+}
+
+// dialedNumber is the number a call is for: the Request-URI user, or the
+// To user when a provider sends its calls to the contact Ringdesk
+// registered (whose user is the account, not the number dialed).
+func dialedNumber(req *sip.Request, ts *trunkSet, trunk string) string {
+	if trunk != "" {
+		if t, ok := ts.get(trunk); ok && t.Register && req.Recipient.User == t.RegisterUser && req.To().Address.User != "" {
+			return req.To().Address.User
+		}
+	}
+	return req.Recipient.User
 }

@@ -14,10 +14,15 @@ import (
 // cancelTimeout bounds waiting for the answer to a CANCEL.
 const cancelTimeout = 8 * time.Second
 
-// InviteRequest describes an outgoing INVITE to one registered contact.
+// InviteRequest describes an outgoing INVITE to one registered contact, or
+// through a trunk to a number.
 type InviteRequest struct {
-	// Target is the registration to ring.
+	// Target is the registration to ring (unless Trunk is set).
 	Target Binding
+	// Trunk names the provider (Trunk.Name) to send the INVITE to, with To
+	// as the Request-URI user (the number as the provider wants it); its
+	// digest challenges are answered with the trunk's credentials.
+	Trunk string
 	// From is who is calling, shown to the callee: User and DisplayName.
 	From Party
 	// To is the user part of the To header, normally the dialed extension.
@@ -26,6 +31,10 @@ type InviteRequest struct {
 	SDP []byte
 	// Headers are extra headers, name -> value.
 	Headers map[string]string
+	// AssertedIdentity, when set, is the user of a P-Asserted-Identity
+	// header (RFC 3325) at the INVITE's domain, for providers that take
+	// the caller ID from it.
+	AssertedIdentity string
 }
 
 // OutboundCall is an INVITE Ringdesk sent: the UAC side of a dialog.
@@ -39,6 +48,8 @@ type OutboundCall struct {
 	d   *dialog
 	req *sip.Request
 	tx  sip.ClientTransaction
+
+	auth *clientAuth // answers the trunk's challenges; nil for phones
 
 	mu           sync.Mutex
 	provisional  bool // a provisional response arrived: CANCEL may be sent
@@ -59,6 +70,21 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 		return nil, ErrClosed
 	}
 	var target sip.Uri
+	var auth *clientAuth
+	domain := ""
+	if r.Trunk != "" {
+		t, ok := s.trunks.get(r.Trunk)
+		if !ok {
+			return nil, fmt.Errorf("invite %s: %w: %q", r.To, ErrNoTrunk, r.Trunk)
+		}
+		b, err := s.trunks.binding(ctx, t, r.To)
+		if err != nil {
+			return nil, fmt.Errorf("invite %s via %s: %w", r.To, t.Name, err)
+		}
+		r.Target = b
+		auth = newClientAuth(t)
+		domain = t.Host // From and To name the provider's domain
+	}
 	if err := sip.ParseUri(r.Target.Contact, &target); err != nil {
 		return nil, fmt.Errorf("invite %s: contact: %w", r.Target.Contact, err)
 	}
@@ -70,17 +96,20 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 	if l == nil {
 		return nil, fmt.Errorf("invite %s: no %s listener", r.Target.Contact, transport)
 	}
+	if domain == "" {
+		domain = l.advHost
+	}
 	callID := newCallID()
 	tag := newTag()
 	req := sip.NewRequest(sip.INVITE, target)
 	req.AppendHeader(s.via(transport))
 	from := &sip.FromHeader{
 		DisplayName: r.From.DisplayName,
-		Address:     sip.Uri{Scheme: "sip", User: r.From.User, Host: l.advHost}, Params: sip.NewParams(),
+		Address:     sip.Uri{Scheme: "sip", User: r.From.User, Host: domain}, Params: sip.NewParams(),
 	}
 	from.Params.Add("tag", tag)
 	req.AppendHeader(from)
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: r.To, Host: l.advHost}, Params: sip.NewParams()}
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: r.To, Host: domain}, Params: sip.NewParams()}
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(callID)
 	req.AppendHeader(&cid)
@@ -94,6 +123,10 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 	req.AppendHeader(sip.NewHeader("User-Agent", s.cfg.UserAgent))
 	for k, v := range r.Headers {
 		req.AppendHeader(sip.NewHeader(k, v))
+	}
+	if r.AssertedIdentity != "" {
+		pai := sip.Uri{Scheme: "sip", User: r.AssertedIdentity, Host: domain}
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<"+pai.String()+">"))
 	}
 	if len(r.SDP) > 0 {
 		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -111,7 +144,7 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 	d.contact = contact
 	d.events.set(h)
 
-	c := &OutboundCall{CallID: callID, Target: r.Target, s: s, d: d, req: req}
+	c := &OutboundCall{CallID: callID, Target: r.Target, s: s, d: d, req: req, auth: auth}
 	tx, err := s.client.TransactionRequest(ctx, req, prebuilt)
 	if err != nil {
 		return nil, fmt.Errorf("invite %s: %w", r.Target.Contact, err)
@@ -126,8 +159,10 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 
 // run reads the INVITE's responses until the final one.
 func (c *OutboundCall) run() {
-	tx := c.tx
 	for {
+		c.mu.Lock()
+		tx := c.tx
+		c.mu.Unlock()
 		select {
 		case res := <-tx.Responses():
 			if done := c.handleResponse(res); done {
@@ -213,13 +248,57 @@ func (c *OutboundCall) handleResponse(res *sip.Response) bool {
 		d.events.emit(ev)
 		return true
 	default:
+		var authErr error
+		if (res.StatusCode == 401 || res.StatusCode == 407) && c.auth != nil {
+			if authErr = c.reauth(res); authErr == nil {
+				return false // the authenticated INVITE's responses come next
+			}
+			d.log.Warn("trunk challenge not answered", "code", res.StatusCode, "error", authErr)
+		}
 		c.mu.Lock()
 		c.final = true
 		c.mu.Unlock()
 		d.end()
-		d.events.emit(Rejected{Code: res.StatusCode, Reason: res.Reason})
+		d.events.emit(Rejected{Code: res.StatusCode, Reason: res.Reason, Err: authErr})
 		return true
 	}
+}
+
+// reauth sends the INVITE again with credentials answering res, a 401 or
+// 407 (RFC 3261 §22.2): a new transaction (new branch, next CSeq) of the
+// same dialog attempt. A CANCEL wanted meanwhile stops there.
+func (c *OutboundCall) reauth(res *sip.Response) error {
+	c.mu.Lock()
+	prev := c.req
+	stop := c.cancelWant
+	c.mu.Unlock()
+	if stop {
+		return errors.New("cancelled")
+	}
+	hdr, err := c.auth.authorize(prev, res)
+	if err != nil {
+		return err
+	}
+	req := prev.Clone()
+	req.RemoveHeader("Via")
+	req.PrependHeader(c.s.via(prev.Transport()))
+	req.RemoveHeader("Authorization")
+	req.RemoveHeader("Proxy-Authorization")
+	req.AppendHeader(hdr)
+	d := c.d
+	d.mu.Lock()
+	d.localCSeq++
+	req.CSeq().SeqNo = d.localCSeq
+	d.mu.Unlock()
+	c.s.route(req, prev.Transport(), prev.Destination())
+	tx, err := c.s.client.TransactionRequest(context.Background(), req, prebuilt)
+	if err != nil {
+		return fmt.Errorf("send authenticated invite: %w", err)
+	}
+	c.mu.Lock()
+	c.req, c.tx, c.provisional = req, tx, false
+	c.mu.Unlock()
+	return nil
 }
 
 // byeInBackground hangs up a 2xx Ringdesk does not want.
@@ -313,7 +392,9 @@ func (c *OutboundCall) Cancel(reason string) {
 // sendCancel sends CANCEL for the INVITE (RFC 3261 §9.1): same Request-URI,
 // Call-ID, From, To, CSeq number and top Via as the INVITE.
 func (c *OutboundCall) sendCancel() {
+	c.mu.Lock()
 	inv := c.req
+	c.mu.Unlock()
 	req := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
 	req.AppendHeader(sip.HeaderClone(inv.Via()))
 	req.AppendHeader(sip.HeaderClone(inv.From()))

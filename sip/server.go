@@ -67,6 +67,10 @@ type Server struct {
 	dialogs dialogTable
 	badLog  rateLimiter
 	bad400  rateLimiter
+	// trunks tells which provider an INVITE comes from; forbidden limits
+	// the 403s to INVITEs from anywhere else (per source address).
+	trunks    *trunkSet
+	forbidden *sourceLimiter
 
 	handler Handler
 	tlsConf *tls.Config // server certificate for tls listeners
@@ -77,6 +81,8 @@ type Server struct {
 	closed    bool
 	done      chan struct{}
 	wg        sync.WaitGroup // dialog and transaction goroutines: see goBackground
+
+	trunkRegs trunkRegs // outbound registrations and keepalives: registration.go
 }
 
 // listener is one bound socket and what Ringdesk advertises for it.
@@ -119,6 +125,9 @@ func NewServer(cfg Config, store BindingStore, log *slog.Logger, opts ...Option)
 		done:   make(chan struct{}),
 		badLog: newRateLimiter(5, time.Second),
 		bad400: newRateLimiter(200, time.Second),
+
+		trunks:    newTrunkSet(cfg.Trunks),
+		forbidden: newSourceLimiter(forbiddenBurst, forbiddenPer),
 	}
 	for _, o := range opts {
 		if err := o(s); err != nil {
@@ -324,6 +333,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 			"advertised", net.JoinHostPort(l.advHost, strconv.Itoa(l.advPort)))
 	}
 	lwg.Go(func() { s.sweepLoop(ctx) })
+	s.startTrunkRegs(ctx)
 
 	var err error
 	select {
@@ -352,6 +362,7 @@ func (s *Server) close() {
 	close(s.done)
 	listeners := s.listeners
 	s.mu.Unlock()
+	s.stopTrunkRegs() // unregisters through the listeners: before closing them
 	for _, l := range listeners {
 		l.close()
 	}
@@ -383,13 +394,17 @@ func (s *Server) sweepLoop(ctx context.Context) {
 	}()
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
-	for {
+	s.trunks.refresh(ctx)
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			s.reg.sweep(ctx)
 			s.auth.prune()
+			if n%trunkResolveEvery == 0 {
+				s.trunks.refresh(ctx)
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/configs"
 	"github.com/ringdesk/ringdesk/internal/sqlite"
+	"github.com/ringdesk/ringdesk/internal/status"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
 )
@@ -29,6 +30,10 @@ type app struct {
 	sip   *sip.Server
 	media *media.Engine
 	sw    *calls.Switch
+	// status answers `ringdesk status` and metrics scrapers; nil when its
+	// socket could not be made (Ringdesk runs on without it).
+	status  *status.Server
+	started time.Time
 }
 
 // newApp creates the data directory, opens the database, builds the servers
@@ -77,7 +82,31 @@ func (a *app) build(extra []calls.Observer) error {
 	if err != nil {
 		return err
 	}
-	return a.sip.Listen()
+	if err = a.sip.Listen(); err != nil {
+		return err
+	}
+	a.started = time.Now()
+	a.status, err = status.Listen(filepath.Join(cfg.DataDir, status.SocketName), a.snapshot, log)
+	if errors.Is(err, status.ErrInUse) {
+		return err
+	} else if err != nil {
+		log.Warn("no status socket: `ringdesk status` will not reach this server", "error", err)
+		a.status = nil
+	}
+	return nil
+}
+
+// snapshot is what `ringdesk status` shows and /metrics counts.
+func (a *app) snapshot() status.Snapshot {
+	snap := status.Snapshot{Version: versionString(), Started: a.started, Calls: a.sw.Active()}
+	calls := a.sw.TrunkCalls()
+	for _, t := range a.sip.TrunkStates() {
+		snap.Trunks = append(snap.Trunks, status.Trunk{
+			Name: t.Name, State: t.State, Registered: t.Registered, LastCode: t.LastCode, LastReason: t.LastReason,
+			Error: t.Error, Expires: t.Expires, Since: t.Since, Reachable: t.Reachable, Calls: calls[t.Name],
+		})
+	}
+	return snap
 }
 
 // close releases what build made: the switch's streams, the SIP server and
@@ -88,6 +117,10 @@ func (a *app) close() {
 	}
 	if a.sip != nil {
 		a.sip.Close()
+	}
+	if a.status != nil {
+		a.status.Close()
+		a.status = nil
 	}
 	if a.db != nil {
 		_ = a.db.Close()
@@ -104,6 +137,15 @@ func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
 	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSIP()
 	g, gctx := errgroup.WithContext(ctx)
+	if st := a.status; st != nil {
+		a.status = nil // Serve removes the socket
+		g.Go(func() error {
+			if err := st.Serve(sipCtx); err != nil {
+				a.log.Warn("status socket stopped", "error", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		err := a.sip.Serve(sipCtx, a.sw)
 		if err != nil {
@@ -141,7 +183,8 @@ func (o logObserver) Observe(e calls.Event) {
 	l := o.log.With("call_id", string(e.Call()))
 	switch ev := e.(type) {
 	case calls.CallStarted:
-		l.Info("call started", "caller", ev.Caller.Extension, "caller_name", ev.Caller.Name, "dialed", ev.Dialed,
+		l.Info("call started", "caller", ev.Caller.Extension, "caller_number", ev.Caller.Number, "trunk", ev.Caller.Trunk,
+			"caller_name", ev.Caller.Name, "dialed", ev.Dialed,
 			"source", ev.Leg.Source.String(), "user_agent", ev.Leg.UserAgent)
 	case calls.LegRinging:
 		l.Info("phone ringing", "leg_id", string(ev.Leg.ID), "contact", ev.Leg.Contact, "early_media", ev.EarlyMedia)

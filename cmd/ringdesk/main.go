@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,11 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ringdesk/ringdesk/configs"
+	"github.com/ringdesk/ringdesk/internal/status"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -24,6 +28,8 @@ const usage = `Ringdesk: a PBX with helpdesk ticketing, in one binary.
 Usage:
   ringdesk [serve] [-config FILE] [flags]   run the PBX (the sample config when -config is absent)
   ringdesk check [-config FILE]             validate the config, print every problem as FILE:LINE:COL: message
+  ringdesk status [-config FILE | -data-dir DIR] [-json | -metrics]
+                                            ask the running server about its calls and trunks
   ringdesk sample-config                    print the commented sample config
   ringdesk version                          print the version
 
@@ -45,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveCmd(args, stdout, stderr)
 	case "check":
 		return checkCmd(args, stdout, stderr)
+	case "status":
+		return statusCmd(args, stdout, stderr)
 	case "sample-config":
 		_, _ = stdout.Write(configs.SampleYAML())
 		return 0
@@ -222,4 +230,44 @@ func newLogger(w io.Writer, level, format string, trace bool) (*slog.Logger, err
 	default:
 		return nil, fmt.Errorf("bad -log-format %q: want text or json", format)
 	}
+}
+
+// statusCmd asks the Ringdesk running with the config's data directory
+// what it is doing.
+func statusCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ringdesk status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "the running server's config file (default: the embedded sample)")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	asMetrics := fs.Bool("metrics", false, "print the status as Prometheus metrics")
+	dataDir := fs.String("data-dir", "", "the running server's data directory (default: the config's data_dir)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *dataDir == "" {
+		cfg, err := loadConfig(*path)
+		if err != nil {
+			printConfigError(stderr, err)
+			return 1
+		}
+		*dataDir = cfg.DataDir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	snap, err := status.Fetch(ctx, filepath.Join(*dataDir, status.SocketName))
+	if err != nil {
+		fmt.Fprintln(stderr, "ringdesk:", err)
+		return 1
+	}
+	switch {
+	case *asJSON:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(snap)
+	case *asMetrics:
+		_ = status.WriteMetrics(stdout, snap)
+	default:
+		status.Print(stdout, snap, time.Now())
+	}
+	return 0
 }

@@ -53,6 +53,8 @@ type pbxOptions struct {
 	SIP string
 	// TLS adds a tls:// listener with a throwaway self-signed certificate.
 	TLS bool
+	// Top is extra top-level YAML (trunks:, numbers:, routes:).
+	Top string
 }
 
 const testAgents = `
@@ -97,7 +99,8 @@ rtp:
 calls:
 %[5]s
 data_dir: %[6]s
-%[7]s`, listen, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, testAgents)
+%[7]s
+%[8]s`, listen, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, testAgents, o.Top)
 	cfg, err := configs.Parse("test.yaml", []byte(yaml), o.DataDir)
 	if err != nil {
 		t.Fatalf("test config: %v\n%s", err, yaml)

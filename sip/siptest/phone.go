@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,8 +36,10 @@ type Options struct {
 	// Transport is "udp" (default) or "tcp". A TCP phone has no listener: it
 	// opens one connection to Server and can only be reached through it.
 	Transport string
-	// IP is the local address to bind, default 127.0.0.1.
-	IP string
+	// IP is the local address to bind, default 127.0.0.1; Port the UDP
+	// port, default any free one.
+	IP   string
+	Port int
 	// DisplayName goes into From.
 	DisplayName string
 	// UserAgent is the User-Agent header, default "siptest".
@@ -154,7 +157,7 @@ func newPhone(t testing.TB, o Options) (*Phone, error) {
 	}
 	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(log), sipgo.WithClientHostname(o.IP)}
 	if p.transport == "UDP" {
-		pc, lerr := net.ListenPacket("udp4", net.JoinHostPort(o.IP, "0"))
+		pc, lerr := net.ListenPacket("udp4", net.JoinHostPort(o.IP, strconv.Itoa(o.Port)))
 		if lerr != nil {
 			_ = p.ua.Close()
 			return nil, lerr
