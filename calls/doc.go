@@ -1,6 +1,7 @@
 // Package calls is Ringdesk's call control: it turns a caller's INVITE into a
-// conversation. It may import sip, media and media/sdp (and, later, dialplan,
-// ivr, acd, recordings); nothing imports it but cmd/ringdesk and, later, web.
+// conversation. It may import sip, media, media/sdp and e164 (and, later,
+// dialplan, ivr, acd, recordings); nothing imports it but cmd/ringdesk and,
+// later, web.
 //
 // Main types:
 //
@@ -8,6 +9,13 @@
 //     each new call (503 while shutting down), runs it and drains on shutdown.
 //   - Call: one conversation from the first INVITE to the last BYE, owned by
 //     one supervisor goroutine; SIP goroutines only post events to it.
+//   - Trunk, Route, Dialing, NumberRouter (Numbers): trunk policy. A call
+//     from a trunk has its called number normalised to E.164 (package
+//     e164) and routed to an extension; an agent's call to an outside
+//     number goes through the trunks of the longest matching route, in
+//     order, each writing the number and caller ID its way; a 5xx, 408 or
+//     no response moves on to the next, a 4xx or 6xx does not. Each trunk's
+//     max_calls is enforced in and out (CauseCongestion, 503).
 //   - Leg: one SIP dialog and its media.Session. Every leg negotiates its own
 //     SDP with Ringdesk (a back-to-back user agent), so the two sides of a
 //     call may use different codecs and the relay transcodes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +72,7 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 	}
 	var target sip.Uri
 	var auth *clientAuth
-	domain := ""
+	domain, dest := "", ""
 	if r.Trunk != "" {
 		t, ok := s.trunks.get(r.Trunk)
 		if !ok {
@@ -84,6 +85,12 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 		r.Target = b
 		auth = newClientAuth(t)
 		domain = t.Host // From and To name the provider's domain
+		if _, err := netip.ParseAddr(t.Host); err != nil && t.Transport == "tls" {
+			dest = t.HostPort() // by name, for the certificate check
+		}
+	}
+	if dest == "" {
+		dest = r.Target.Source.String()
 	}
 	if err := sip.ParseUri(r.Target.Contact, &target); err != nil {
 		return nil, fmt.Errorf("invite %s: contact: %w", r.Target.Contact, err)
@@ -132,14 +139,14 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	}
 	req.SetBody(r.SDP)
-	s.route(req, transport, r.Target.Source.String())
+	s.route(req, transport, dest)
 
 	d := s.newDialog(dialogID{callID: callID, local: tag}, s.log.With("sip_call_id", callID))
 	d.localHdr = *from
 	d.remoteHdr = *to
 	d.remoteTarget = target
 	d.localCSeq = cseq
-	d.dest = r.Target.Source.String()
+	d.dest = dest
 	d.transport = transport
 	d.contact = contact
 	d.events.set(h)

@@ -3,11 +3,13 @@ package sip
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -161,9 +163,11 @@ func NewServer(cfg Config, store BindingStore, log *slog.Logger, opts ...Option)
 			sip.WithTransactionLayerUnhandledResponseHandler(s.handleStrayResponse),
 		),
 	}
-	if s.tlsConf != nil {
-		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(s.tlsConf))
+	clientTLS, err := clientTLSConfig(cfg.Trunks, s.tlsConf)
+	if err != nil {
+		return nil, err
 	}
+	uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(clientTLS))
 	s.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
@@ -695,4 +699,34 @@ func shift(l slog.Level) slog.Level {
 	default:
 		return l - 4
 	}
+}
+
+// clientTLSConfig is the TLS configuration of connections Ringdesk opens
+// (to tls trunks): the provider's certificate must chain to the system's
+// roots or to a CA a trunk names (ca_file), and match the trunk's host.
+// One pool serves every trunk: a private CA given for one trunk is trusted
+// for the others too. Ringdesk's own certificate, when it has one, is
+// offered to providers that ask for a client certificate.
+func clientTLSConfig(trunks []Trunk, server *tls.Config) (*tls.Config, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, t := range trunks {
+		if t.CAFile == "" {
+			continue
+		}
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("trunk %s: ca_file: %w", t.Name, err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("trunk %s: ca_file %s holds no PEM certificate", t.Name, t.CAFile)
+		}
+	}
+	c := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if server != nil {
+		c.Certificates = server.Certificates
+	}
+	return c, nil
 }

@@ -164,8 +164,12 @@ func (ts *trunkSet) binding(ctx context.Context, t Trunk, user string) (Binding,
 	addr, err := netip.ParseAddr(t.Host)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		addrs, rerr := net.DefaultResolver.LookupNetIP(rctx, "ip", t.Host)
-		cancel()
+		defer cancel()
+		// IPv4 first: Ringdesk's listeners are usually IPv4 ones
+		addrs, rerr := net.DefaultResolver.LookupNetIP(rctx, "ip4", t.Host)
+		if rerr != nil || len(addrs) == 0 {
+			addrs, rerr = net.DefaultResolver.LookupNetIP(rctx, "ip", t.Host)
+		}
 		if rerr != nil || len(addrs) == 0 {
 			return Binding{}, fmt.Errorf("resolve %s: %w", t.Host, errors.Join(ErrUnreachable, rerr))
 		}

@@ -209,7 +209,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		printConfigError(stdout, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: OK (%d agents, %d SIP listeners)\n", cfg.Source, len(cfg.Agents), len(cfg.SIP.Listen))
+	fmt.Fprintf(stdout, "%s: OK (%d agents, %d SIP listeners, %d trunks)\n", cfg.Source, len(cfg.Agents), len(cfg.SIP.Listen), len(cfg.SIP.Trunks))
 	return 0
 }
 

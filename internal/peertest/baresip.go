@@ -29,8 +29,8 @@ const (
 var baresipStatus = regexp.MustCompile(`^\s*\[\d+:\d\d:\d\d\] audio=`)
 
 // Baresip describes a baresip desk phone run by test/peers/baresip/run.sh.
-// Zero fields get defaults: IP 127.0.0.1, Port a port free for UDP and TCP,
-// CtrlPort a free TCP port, RTPPorts four free UDP ports, User "1003",
+// Zero fields get defaults: IP 127.0.0.1, Port a port free for UDP and TCP
+// (and, with TLSCert, the next one free for TCP), CtrlPort a free TCP port, RTPPorts four free UDP ports, User "1003",
 // Password "secret", RegInt 300, Answer "auto", WAV one minute of silence,
 // Timeout DefaultLimit.
 type Baresip struct {
@@ -56,6 +56,11 @@ type Baresip struct {
 	WAV string
 	// Extra are more baresip options (BS_EXTRA_ARGS), e.g. "-s" for a SIP trace.
 	Extra string
+	// TLSCert is a PEM file holding a certificate and its private key (both
+	// in one file, as baresip's sip_certificate wants them). Set, baresip
+	// also takes SIP over TLS, on TCP port Port+1 (see TLSPort): baresip 1.0
+	// puts its TLS listener there and has no setting for it.
+	TLSCert string
 	// Timeout is the process's time limit.
 	Timeout time.Duration
 }
@@ -85,6 +90,7 @@ func (b Baresip) Start(t testing.TB) *BaresipPhone {
 		"BS_ANSWER=" + b.Answer,
 		"BS_WAV=" + b.WAV,
 		"BS_EXTRA_ARGS=" + b.Extra,
+		"BS_TLS_CERT=" + b.TLSCert,
 	}
 	if b.Registrar == "" {
 		env = append(env, "BS_REGINT=0", fmt.Sprintf("BS_REGISTRAR=%s:%d", b.IP, b.Port))
@@ -108,7 +114,7 @@ func (b Baresip) withDefaults(t testing.TB) Baresip {
 		b.IP = "127.0.0.1"
 	}
 	if b.Port == 0 {
-		b.Port = FreeSIPPort(t, b.IP)
+		b.Port = freeBaresipPort(t, b.IP, b.TLSCert != "")
 	}
 	if b.CtrlPort == 0 {
 		b.CtrlPort = FreePort(t, "tcp", b.IP)
@@ -138,6 +144,24 @@ func (b Baresip) withDefaults(t testing.TB) Baresip {
 	}
 	return b
 }
+
+// freeBaresipPort is FreeSIPPort, and with tls also a port whose next one
+// is free for TCP, where baresip listens for SIP over TLS.
+func freeBaresipPort(t testing.TB, ip string, tls bool) int {
+	t.Helper()
+	for range portTries {
+		port := FreeSIPPort(t, ip)
+		if !tls || (port < 65535 && portsFree(ip, port+1, 1, "tcp")) {
+			return port
+		}
+	}
+	t.Fatalf("peertest: no SIP port on %s with the next one free for TLS after %d tries", ip, portTries)
+	return 0
+}
+
+// TLSPort is the TCP port baresip takes SIP over TLS on (with TLSCert):
+// Port+1.
+func (p *BaresipPhone) TLSPort() int { return p.Config.Port + 1 }
 
 // URI returns the phone's own SIP URI, sip:User@IP:Port, for direct calls.
 func (p *BaresipPhone) URI() string {

@@ -1,8 +1,13 @@
 package sdp
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+
+	pionsdp "github.com/pion/sdp/v3"
+
+	"github.com/ringdesk/ringdesk/media/srtp"
 )
 
 // Answer is an SDP answer (RFC 3264 §6): one a peer sent, from ParseAnswer,
@@ -63,6 +68,11 @@ type Negotiated struct {
 	// milliseconds, 0 if it did not (use the codec's default, 20 ms for
 	// G.711).
 	Ptime int
+	// SRTP are the SDES keys of an RTP/SAVP stream (RFC 4568): the suite,
+	// Ringdesk's key for what it sends and the peer's for what it receives.
+	// nil for plain RTP. media.Params takes it as it is. It prints as
+	// "[redacted]".
+	SRTP *srtp.Keys
 }
 
 // Negotiate reads the peer's answer to offer, an offer Ringdesk made with
@@ -73,6 +83,12 @@ type Negotiated struct {
 // We send with the answer's payload types. It fails as Offer.Answer does, with
 // ErrNoCommonCodec, and ErrNoAudio when the answer rejects or lacks the audio
 // stream.
+//
+// To an RTP/SAVP offer (Local.SRTP) the answer must be SRTP too, else
+// ErrSRTPRequired: Ringdesk does not fall back to plain RTP. Its first
+// usable a=crypto with the tag and suite of one of ours is taken (RFC 4568
+// §7.1.3), else ErrNoCrypto; Negotiated.SRTP pairs our key of that tag with
+// the answerer's. An SRTP answer to a plain offer fails with ErrNoAudio.
 func (a *Answer) Negotiate(offer *Offer) (Negotiated, error) {
 	if offer == nil || offer.d.sd == nil {
 		return Negotiated{}, fmt.Errorf("negotiate answer: no offer: %w: %w", ErrNoAudio, ErrNoCommonCodec)
@@ -95,8 +111,13 @@ func (a *Answer) Negotiate(offer *Offer) (Negotiated, error) {
 		return Negotiated{}, fmt.Errorf("negotiate answer: %w", err)
 	}
 	offered := offer.d.media
+	keys, err := negotiateCrypto(offered, answered, a.d.sd.MediaDescriptions[idx], idx)
+	if err != nil {
+		return Negotiated{}, fmt.Errorf("negotiate answer: %w", err)
+	}
 
 	n := Negotiated{
+		SRTP:             keys,
 		Remote:           answered.RemoteAddr(),
 		RecvPayloadTypes: make(map[uint8]Codec, 2*len(answered.Codecs)+2),
 		Direction:        intersect(answered.Direction.Reverse(), offered.Direction),
@@ -129,4 +150,37 @@ func (a *Answer) Negotiate(offer *Offer) (Negotiated, error) {
 		}
 	}
 	return n, nil
+}
+
+// negotiateCrypto checks the profile of the answered stream against our
+// offer's and, for SRTP, pairs our key with the answerer's (RFC 4568 §7.1.3).
+// md is the answer's m= line idx.
+func negotiateCrypto(offered, answered Media, md *pionsdp.MediaDescription, idx int) (*srtp.Keys, error) {
+	switch {
+	case !offered.Secure() && !answered.Secure():
+		return nil, nil
+	case !offered.Secure():
+		return nil, fmt.Errorf("m=audio line %d answers our %s offer with %s: %w: %w",
+			idx+1, offered.Proto, answered.Proto, ErrNoAudio, ErrNoCommonCodec)
+	case !answered.Secure():
+		return nil, fmt.Errorf("m=audio line %d answers our %s offer with %s: %w: %w",
+			idx+1, offered.Proto, answered.Proto, ErrSRTPRequired, ErrNoCommonCodec)
+	}
+	for _, theirs := range answered.Crypto {
+		for _, ours := range offered.Crypto {
+			if ours.Tag == theirs.Tag && ours.Suite == theirs.Suite {
+				return &srtp.Keys{
+					Suite:     ours.Suite,
+					Local:     bytes.Clone(ours.Key),
+					Remote:    bytes.Clone(theirs.Key),
+					RemoteMKI: bytes.Clone(theirs.MKI),
+				}, nil
+			}
+		}
+	}
+	reasons := cryptoReasons(md)
+	if len(answered.Crypto) > 0 {
+		reasons = "no a=crypto with the tag and suite of one we offered"
+	}
+	return nil, fmt.Errorf("m=audio line %d (%s): %s: %w: %w", idx+1, answered.Proto, reasons, ErrNoCrypto, ErrNoCommonCodec)
 }

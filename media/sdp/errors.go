@@ -13,10 +13,26 @@ var (
 
 	// ErrNoAudio means that the session description has no audio stream
 	// Ringdesk can use: no m=audio line, or only ones that are disabled
-	// (port 0) or use a profile other than RTP/AVP and RTP/AVPF, such as
-	// WebRTC's UDP/TLS/RTP/SAVPF. It is always returned together with
-	// ErrNoCommonCodec.
+	// (port 0) or use a profile other than RTP/AVP, RTP/AVPF, RTP/SAVP and
+	// RTP/SAVPF, such as WebRTC's UDP/TLS/RTP/SAVPF (DTLS-SRTP); or an answer
+	// that uses SRTP where the offer did not. It is always returned together
+	// with ErrNoCommonCodec.
 	ErrNoAudio = errors.New("sdp: no usable audio stream")
+
+	// ErrNoCrypto means that an RTP/SAVP stream has no a=crypto attribute
+	// Ringdesk can use (RFC 4568; see Crypto for what it ignores), or that
+	// an answer to Ringdesk's SRTP offer accepts none of the offered ones
+	// with a usable key. The error says why each attribute was refused, and
+	// never contains a key. It is always returned together with
+	// ErrNoCommonCodec: callers answer an offer that fails this way with 488
+	// Not Acceptable Here (RFC 4568 §7.1.2).
+	ErrNoCrypto = errors.New("sdp: no usable SRTP crypto attribute")
+
+	// ErrSRTPRequired means that the answer to Ringdesk's RTP/SAVP offer
+	// uses plain RTP. Ringdesk offered SRTP because the trunk requires it,
+	// so it does not fall back to unprotected media. It is always returned
+	// together with ErrNoCommonCodec.
+	ErrSRTPRequired = errors.New("sdp: answer refuses SRTP")
 
 	// ErrMalformed means that the body is not a session description that
 	// can be parsed (RFC 4566 §5), or that its connection address is not an

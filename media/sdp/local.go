@@ -1,12 +1,15 @@
 package sdp
 
 import (
+	"io"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 
 	pionsdp "github.com/pion/sdp/v3"
+
+	"github.com/ringdesk/ringdesk/media/srtp"
 )
 
 // DefaultUserName is the o= username of Ringdesk's session descriptions when
@@ -47,6 +50,16 @@ type Local struct {
 	// UserName is the o= username; empty (or containing spaces or control
 	// characters) means DefaultUserName.
 	UserName string
+	// SRTP makes our offers RTP/SAVP with SDES keys (RFC 4568), for a trunk
+	// that requires SRTP: one a=crypto per suite Ringdesk speaks, tag 1
+	// AES_CM_128_HMAC_SHA1_80 and tag 2 AES_CM_128_HMAC_SHA1_32, each with a
+	// fresh key. Answer.Negotiate then refuses a plain RTP answer
+	// (ErrSRTPRequired). Answers ignore it: they follow the offer's profile,
+	// and answer an RTP/SAVP offer with a fresh key of their own.
+	SRTP bool
+	// Rand is where SRTP master keys come from; nil means crypto/rand. Tests
+	// set it to make keys reproducible.
+	Rand io.Reader
 }
 
 // codecs returns the codecs l accepts.
@@ -149,18 +162,35 @@ type stream struct {
 	dtmf   *Codec
 	ptime  int
 	dir    Direction
+	crypto []Crypto
+}
+
+// offerCrypto returns the a=crypto attributes of an SRTP offer: one per suite
+// Ringdesk speaks, tags from 1, each with a fresh key from l.Rand. It
+// returns none if l.Rand fails.
+func (l Local) offerCrypto() []Crypto {
+	suites := srtp.Suites()
+	out := make([]Crypto, 0, len(suites))
+	for i, s := range suites {
+		k, err := srtp.NewKey(s, l.Rand)
+		if err != nil {
+			return nil
+		}
+		out = append(out, Crypto{Tag: uint32(i + 1), Suite: s, Key: k}) //nolint:gosec // a few suites
+	}
+	return out
 }
 
 // description returns the m=audio line of s: its formats, an a=rtpmap for
-// every payload type and an a=fmtp where there are parameters, then a=ptime
-// and the direction attribute.
+// every payload type and an a=fmtp where there are parameters, then a=ptime,
+// the direction attribute and the a=crypto attributes.
 func (s stream) description() *pionsdp.MediaDescription {
 	n := len(s.codecs)
 	if s.dtmf != nil {
 		n++
 	}
 	formats := make([]string, 0, n)
-	attrs := make([]pionsdp.Attribute, 0, 2*n+2)
+	attrs := make([]pionsdp.Attribute, 0, 2*n+2+len(s.crypto))
 	add := func(c Codec) {
 		formats = append(formats, strconv.Itoa(int(c.PayloadType)))
 		attrs = append(attrs, pionsdp.NewAttribute("rtpmap", rtpmapValue(c)))
@@ -178,6 +208,9 @@ func (s stream) description() *pionsdp.MediaDescription {
 		attrs = append(attrs, pionsdp.NewAttribute("ptime", strconv.Itoa(s.ptime)))
 	}
 	attrs = append(attrs, pionsdp.NewPropertyAttribute(s.dir.String()))
+	for _, c := range s.crypto {
+		attrs = append(attrs, pionsdp.NewAttribute("crypto", c.value()))
+	}
 	return &pionsdp.MediaDescription{
 		MediaName: pionsdp.MediaName{
 			Media:   "audio",

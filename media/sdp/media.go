@@ -45,7 +45,16 @@ type Media struct {
 	Ptime int
 	// Maxptime is a=maxptime in milliseconds, 0 if absent or not in 1-1000.
 	Maxptime int
+	// Crypto are the usable a=crypto attributes of an RTP/SAVP or RTP/SAVPF
+	// stream (RFC 4568), in their order, each tag once; nil for other
+	// profiles. See Crypto for the attributes Ringdesk ignores. Their keys
+	// print as "[redacted]".
+	Crypto []Crypto
 }
+
+// Secure reports whether the stream uses SRTP keyed by SDES: its profile is
+// RTP/SAVP or RTP/SAVPF.
+func (m Media) Secure() bool { return isSRTP(m.Proto) }
 
 // RemoteAddr returns where the stream's RTP goes: Addr (IPv4-mapped IPv6
 // addresses unmapped) and Port.
@@ -63,6 +72,13 @@ func (m Media) OnHold() bool {
 // clone returns a copy of m that shares no memory with m.
 func (m Media) clone() Media {
 	m.Codecs = slices.Clone(m.Codecs)
+	if m.Crypto != nil {
+		cs := make([]Crypto, len(m.Crypto))
+		for i, c := range m.Crypto {
+			cs[i] = c.clone()
+		}
+		m.Crypto = cs
+	}
 	if m.DTMF != nil {
 		d := *m.DTMF
 		m.DTMF = &d
@@ -83,16 +99,22 @@ func isRTP(md *pionsdp.MediaDescription) bool {
 		(strings.EqualFold(p[1], "AVP") || strings.EqualFold(p[1], "AVPF"))
 }
 
+// isSecure reports whether md uses an SRTP profile Ringdesk keys with SDES:
+// RTP/SAVP (RFC 3711) or RTP/SAVPF (RFC 5124).
+func isSecure(md *pionsdp.MediaDescription) bool {
+	return isSRTP(strings.Join(md.MediaName.Protos, "/"))
+}
+
 // chooseAudio returns the index of the audio m= line Ringdesk uses: the first
-// enabled one with an RTP/AVP or RTP/AVPF profile, else the first audio one,
-// else -1.
+// enabled one with an RTP/AVP or RTP/AVPF profile, or with an RTP/SAVP or
+// RTP/SAVPF profile and a usable a=crypto; else the first audio one; else -1.
 func chooseAudio(sd *pionsdp.SessionDescription) int {
 	first := -1
 	for i, md := range sd.MediaDescriptions {
 		if !isAudio(md) {
 			continue
 		}
-		if md.MediaName.Port.Value != 0 && isRTP(md) {
+		if md.MediaName.Port.Value != 0 && (isRTP(md) || (isSecure(md) && len(parseCryptos(md)) > 0)) {
 			return i
 		}
 		if first < 0 {
@@ -103,7 +125,9 @@ func chooseAudio(sd *pionsdp.SessionDescription) int {
 }
 
 // usable returns an error matching ErrNoAudio and ErrNoCommonCodec unless m=
-// line idx of sd is an enabled RTP/AVP or RTP/AVPF audio stream.
+// line idx of sd is an enabled audio stream with a profile Ringdesk speaks:
+// RTP/AVP, RTP/AVPF, RTP/SAVP or RTP/SAVPF. Whether an SRTP stream has a
+// usable a=crypto is checked apart.
 func usable(sd *pionsdp.SessionDescription, idx int) error {
 	if idx < 0 || idx >= len(sd.MediaDescriptions) {
 		return fmt.Errorf("no m=audio line: %w: %w", ErrNoAudio, ErrNoCommonCodec)
@@ -114,7 +138,7 @@ func usable(sd *pionsdp.SessionDescription, idx int) error {
 		return fmt.Errorf("m= line %d is %q: %w: %w", idx+1, md.MediaName.Media, ErrNoAudio, ErrNoCommonCodec)
 	case md.MediaName.Port.Value == 0:
 		return fmt.Errorf("m=audio line %d is disabled (port 0): %w: %w", idx+1, ErrNoAudio, ErrNoCommonCodec)
-	case !isRTP(md):
+	case !isRTP(md) && !isSecure(md):
 		return fmt.Errorf("m=audio line %d uses %s: %w: %w",
 			idx+1, strings.Join(md.MediaName.Protos, "/"), ErrNoAudio, ErrNoCommonCodec)
 	}
@@ -194,6 +218,9 @@ func mediaOf(sd *pionsdp.SessionDescription, idx int, addr netip.Addr) Media {
 	}
 	if m.Direction == DirectionUnknown {
 		m.Direction = sessionDirection(sd)
+	}
+	if isSecure(md) {
+		m.Crypto = parseCryptos(md)
 	}
 	if addr.IsValid() && addr.IsUnspecified() { // RFC 2543 hold, RFC 3264 §8.4
 		switch m.Direction {

@@ -1,10 +1,13 @@
 package sdp
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
 	pionsdp "github.com/pion/sdp/v3"
+
+	"github.com/ringdesk/ringdesk/media/srtp"
 )
 
 // Offer is an SDP offer (RFC 3264 §5): one a peer sent, from ParseOffer, or
@@ -30,7 +33,8 @@ func ParseOffer(body []byte) (*Offer, error) {
 
 // Media returns the audio stream of the offer as the offerer describes it:
 // the first audio m= line with a non-zero port and an RTP/AVP or RTP/AVPF
-// profile, else the first audio m= line, else the zero Media.
+// profile, or an RTP/SAVP or RTP/SAVPF one with a usable a=crypto; else the
+// first audio m= line; else the zero Media.
 func (o *Offer) Media() Media {
 	if o == nil {
 		return Media{}
@@ -52,6 +56,13 @@ func (o *Offer) Marshal() []byte {
 // their order, telephone-event/8000 with fmtp 0-16 when local.DTMF, an
 // a=rtpmap for every payload type, a=ptime when local.Ptime is set and the
 // direction attribute.
+//
+// With local.SRTP the line is RTP/SAVP and carries an a=crypto per suite
+// Ringdesk speaks (RFC 4568 §5.1), tag 1 AES_CM_128_HMAC_SHA1_80 and tag 2
+// AES_CM_128_HMAC_SHA1_32, each with a fresh key from local.Rand. The offer
+// keeps the keys, for Answer.Negotiate. Should local.Rand fail (crypto/rand
+// does not), the line has no a=crypto: no answer to it negotiates, and
+// nothing is sent unprotected.
 func NewOffer(local Local) *Offer {
 	codecs := local.offerCodecs()
 	s := stream{
@@ -60,6 +71,10 @@ func NewOffer(local Local) *Offer {
 		codecs: codecs,
 		ptime:  local.Ptime,
 		dir:    local.direction(),
+	}
+	if local.SRTP {
+		s.proto = "RTP/SAVP"
+		s.crypto = local.offerCrypto()
 	}
 	if local.DTMF {
 		s.dtmf = &Codec{
@@ -87,11 +102,17 @@ func NewOffer(local Local) *Offer {
 //   - a=ptime repeats the offer's;
 //   - the direction is the offer's reversed and limited to local.Direction
 //     (RFC 3264 §6.1): an offered sendonly stream is answered recvonly, an
-//     inactive one inactive.
+//     inactive one inactive;
+//   - an RTP/SAVP (or RTP/SAVPF) stream is answered in the same profile with
+//     one a=crypto (RFC 4568 §7.1.2): the tag and suite of the offer's first
+//     usable a=crypto (the offerer's preference), and a fresh key of
+//     Ringdesk's own from local.Rand, without lifetime or MKI. Negotiated.SRTP
+//     then holds both keys.
 //
 // It fails with an error matching ErrNoCommonCodec when no codec is in common
 // (telephone-event alone does not count), and also ErrNoAudio when the offer
-// has no usable audio stream. Callers answer 488 Not Acceptable Here.
+// has no usable audio stream, ErrNoCrypto when its SRTP stream has no usable
+// a=crypto. Callers answer 488 Not Acceptable Here.
 func (o *Offer) Answer(local Local) (*Answer, Negotiated, error) {
 	if o == nil || o.d.sd == nil {
 		return nil, Negotiated{}, fmt.Errorf("answer offer: no offer: %w: %w", ErrNoAudio, ErrNoCommonCodec)
@@ -117,6 +138,21 @@ func (o *Offer) Answer(local Local) (*Answer, Negotiated, error) {
 	if len(common) == 0 {
 		return nil, Negotiated{}, fmt.Errorf("answer offer of %s: %w", codecNames(offered.Codecs), ErrNoCommonCodec)
 	}
+	var crypto []Crypto
+	var keys *srtp.Keys
+	if isSecure(o.d.sd.MediaDescriptions[o.d.audio]) {
+		if len(offered.Crypto) == 0 {
+			return nil, Negotiated{}, fmt.Errorf("answer offer: m=audio line %d (%s): %s: %w: %w", o.d.audio+1, offered.Proto,
+				cryptoReasons(o.d.sd.MediaDescriptions[o.d.audio]), ErrNoCrypto, ErrNoCommonCodec)
+		}
+		theirs := offered.Crypto[0] // every one listed is usable: take the offerer's first
+		key, err := srtp.NewKey(theirs.Suite, local.Rand)
+		if err != nil {
+			return nil, Negotiated{}, fmt.Errorf("answer offer: %w", err)
+		}
+		crypto = []Crypto{{Tag: theirs.Tag, Suite: theirs.Suite, Key: key}}
+		keys = &srtp.Keys{Suite: theirs.Suite, Local: bytes.Clone(key), Remote: bytes.Clone(theirs.Key), RemoteMKI: bytes.Clone(theirs.MKI)}
+	}
 	var dtmf *Codec
 	if local.DTMF && offered.DTMF != nil {
 		d := *offered.DTMF
@@ -129,6 +165,7 @@ func (o *Offer) Answer(local Local) (*Answer, Negotiated, error) {
 		dtmf:   dtmf,
 		ptime:  offered.Ptime,
 		dir:    intersect(offered.Direction.Reverse(), local.direction()),
+		crypto: crypto,
 	}
 
 	sd := local.session()
@@ -149,6 +186,7 @@ func (o *Offer) Answer(local Local) (*Answer, Negotiated, error) {
 		RecvPayloadTypes: make(map[uint8]Codec, len(ours)+1),
 		Direction:        s.dir,
 		Ptime:            offered.Ptime,
+		SRTP:             keys,
 	}
 	for _, c := range ours {
 		n.RecvPayloadTypes[c.PayloadType] = c
