@@ -89,9 +89,8 @@ type Call struct {
 	playEnded   chan struct{} // a playback ended (wakes the supervisor)
 
 	// trunks
-	out       *outside // a call to a number outside: the trunks left to try
-	channels  []string // trunk channels the call holds
-	congested bool     // a trunk of the route was full
+	out      *outside // a call to a number outside: the trunks left to try
+	channels []string // trunk channels the call holds
 
 	sipMu  sync.Mutex
 	sipIDs map[string]bool // SIP Call-IDs of the call's legs, for REFER with Replaces
@@ -333,11 +332,8 @@ func (c *Call) startOutside(ctx context.Context) bool {
 		return true
 	}
 	if !c.ringTrunk(ctx, first) {
-		cause := CauseUnavailable
-		if c.congested {
-			cause = CauseCongestion
-		}
-		c.finish(cause, RoleSystem)
+		// every trunk of the route is full or could not be reached
+		c.finish(CauseCongestion, RoleSystem)
 		return true
 	}
 	c.ringTimer = time.NewTimer(c.sw.cfg.RingTimeout)
@@ -480,6 +476,10 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 				if c.ringTrunk(ctx, c.caller.neg.Codec.Name) {
 					return
 				}
+				// every trunk of the route failed: the network, not the
+				// number, is the problem (503, not 480)
+				c.finish(CauseCongestion, RoleSystem)
+				return
 			}
 		}
 		if c.winner == nil && c.liveBranches() == 0 && !c.ended {

@@ -264,7 +264,6 @@ func (c *Call) ringTrunk(ctx context.Context, firstCodec string) bool {
 		}
 		if !c.sw.takeChannel(name) {
 			c.log.Info("trunk full", "trunk", name, "max_calls", t.MaxCalls)
-			c.congested = true
 			continue
 		}
 		c.channels = append(c.channels, name)

@@ -51,6 +51,17 @@ func (d *decoder) buildTrunks(c *rawConfig, baseDir string, cfg *Config) trunkIn
 		if !d.trunkName(t, first, info.names) {
 			ok = false
 		}
+		if ok && !hasListener(cfg.SIP.Listen, st.Transport) {
+			// Via and Contact name Ringdesk's own socket of that transport,
+			// where the provider sends its requests in the call.
+			at := t.at
+			if t.transport.present {
+				at = t.transport.at
+			}
+			d.errorf(at, t.path+".transport",
+				"a %s trunk needs a %s:// listener in sip.listen", st.Transport, st.Transport)
+			ok = false
+		}
 		if !ok {
 			continue
 		}
@@ -548,4 +559,17 @@ func (d *decoder) buildRoutes(c *rawConfig, trunks trunkInfo, out *calls.Config)
 			out.Routes = append(out.Routes, route)
 		}
 	}
+}
+
+// hasListener reports whether listeners include one of transport ("" is udp).
+func hasListener(listeners []sip.Listen, transport string) bool {
+	if transport == "" {
+		transport = "udp"
+	}
+	for _, l := range listeners {
+		if l.Network == transport {
+			return true
+		}
+	}
+	return false
 }

@@ -204,6 +204,9 @@ func (c Config) Validate() error {
 		if names[t.Name] {
 			return fmt.Errorf("sip: trunk %q appears twice", t.Name)
 		}
+		if tr := t.withDefaults().Transport; !slices.ContainsFunc(c.Listen, func(l Listen) bool { return l.Network == tr }) {
+			return fmt.Errorf("sip: trunk %s: a %s trunk needs a %s listener", t.Name, tr, tr)
+		}
 		names[t.Name] = true
 	}
 	return nil

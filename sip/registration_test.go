@@ -754,11 +754,6 @@ func TestTrunkCannotSend(t *testing.T) {
 			trunk: sip.Trunk{Name: "prov", Host: "provider.invalid", Username: provUser, Register: true},
 			err:   "resolve provider.invalid",
 		},
-		{
-			name:  "no listener",
-			trunk: sip.Trunk{Name: "prov", Host: "127.0.0.1", Transport: "tcp", Username: provUser, Register: true},
-			err:   "no tcp listener",
-		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -771,6 +766,18 @@ func TestTrunkCannotSend(t *testing.T) {
 				t.Errorf("state = %+v, want error %q", st, tc.err)
 			}
 		})
+	}
+}
+
+// TestTrunkNeedsListener: a trunk over a transport Ringdesk does not
+// listen on is refused when the server is made, not at the first call.
+func TestTrunkNeedsListener(t *testing.T) {
+	cfg := sip.Config{
+		Listen: []sip.Listen{{Network: "udp", Addr: netip.MustParseAddrPort("127.0.0.1:0")}},
+		Trunks: []sip.Trunk{{Name: "prov", Host: "127.0.0.1", Transport: "tcp", Username: provUser, Register: true}},
+	}
+	if _, err := sip.NewServer(cfg, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "needs a tcp listener") {
+		t.Errorf("NewServer: %v, want a tcp trunk refused without a tcp listener", err)
 	}
 }
 

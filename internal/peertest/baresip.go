@@ -105,6 +105,11 @@ func (b Baresip) Start(t testing.TB) *BaresipPhone {
 	if _, err := p.WaitLog(ctx, `^baresip is ready\.`); err != nil {
 		t.Fatalf("peertest: baresip %s did not start: %v", b.User, err)
 	}
+	if b.TLSCert != "" {
+		if err := WaitListening(ctx, "tcp", b.IP, p.TLSPort()); err != nil {
+			t.Fatalf("peertest: baresip %s takes no SIP over TLS: %v", b.User, err)
+		}
+	}
 	return p
 }
 
