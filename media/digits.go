@@ -107,12 +107,12 @@ func (s *Session) sendEvent(p *compiled, pkt dtmf.Packet, first bool, eventTS ui
 	h.SequenceNumber = o.seq
 	h.Timestamp = eventTS
 	h.SSRC = o.ssrc
-	hn, err := h.MarshalTo(o.buf[:])
+	hn, err := h.MarshalTo(o.buf[:maxPacket])
 	if err != nil {
 		s.txDropped.Add(1)
 		return eventTS
 	}
-	n := copy(o.buf[hn:], pkt.Payload[:])
-	s.writeLocked(o.buf[:hn+n], dest)
+	n := copy(o.buf[hn:maxPacket], pkt.Payload[:])
+	s.writeLocked(p, hn+n, dest)
 	return eventTS
 }

@@ -15,7 +15,11 @@
 //     telephone-event (RFC 4733) carried across. Symmetric RTP (RFC 4961):
 //     packets go to where the peer's packets come from, and a stream is
 //     followed to a new address only after the old one fell silent (against
-//     RTP bleed). The packet path does not allocate.
+//     RTP bleed). The packet path does not allocate. With SRTP keys in its
+//     Params (SDES, negotiated by media/sdp), a session authenticates and
+//     decrypts every packet it receives before anything else looks at it,
+//     drops and counts those that fail, and encrypts everything it sends,
+//     relayed or generated (RFC 3711, media/srtp on pion/srtp).
 //   - G711: μ-law and A-law (ITU-T G.711) on github.com/zaf/g711, through
 //     lookup tables, on caller-owned buffers.
 //   - Mixer: 20 ms frames of 8 kHz PCM (FrameSamples); each participant
@@ -33,8 +37,9 @@
 //   - Digits: RFC 4733 events are decided on every session (media/dtmf),
 //     in-band tones in the mixer; OnDigit reports them, SendDigit sends one.
 //
-// Subpackages: sdp (offer/answer), dtmf (RFC 4733, SIP INFO and Goertzel
-// detection), jitter (the jitter buffer), wav (WAV reading and crash-safe
-// writing), tone (call-progress tones), mediatest (test helpers: tones, WAV,
-// packet captures).
+// Subpackages: sdp (offer/answer), srtp (SDES keys and SRTP crypto
+// contexts), dtmf (RFC 4733, SIP INFO and Goertzel detection), jitter (the
+// jitter buffer), wav (WAV reading and crash-safe writing), tone
+// (call-progress tones), mediatest (test helpers: tones, WAV, packet
+// captures).
 package media

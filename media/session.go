@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ringdesk/ringdesk/media/dtmf"
 	"github.com/ringdesk/ringdesk/media/jitter"
+	"github.com/ringdesk/ringdesk/media/srtp"
 )
 
 const (
@@ -146,6 +148,17 @@ type Params struct {
 	DTMFPayloadType uint8
 	// Recv lists the payload types the peer may send.
 	Recv []Payload
+	// SRTP protects the stream with SRTP (RFC 3711) under these SDES keys,
+	// as sdp.Negotiated.SRTP has them; nil for plain RTP. Every packet sent
+	// is encrypted with SRTP.Local, and every packet received must
+	// authenticate under SRTP.Remote (and not be a replay) before anything
+	// else looks at it; one that does not is dropped and counted in
+	// RxDropped and RxUnauthenticated. Keys equal to the current ones keep
+	// the current crypto contexts (rollover counters, replay windows); new
+	// keys start new ones, per direction. Keys that do not validate, such as
+	// the zero srtp.Keys while an SRTP offer awaits its answer, make the
+	// session fail closed: it sends and accepts nothing.
+	SRTP *srtp.Keys
 }
 
 // kinds of incoming payload types
@@ -161,10 +174,26 @@ const (
 type compiled struct {
 	Params
 	kind [128]uint8
+	srtp *srtpState // nil: plain RTP
 }
 
-func compile(p Params) *compiled {
+// srtpState are the crypto contexts of an SRTP session. send is used under
+// the out stream's lock, recv by the reader goroutine only; nil means that
+// direction fails closed.
+type srtpState struct {
+	send *srtp.Sender
+	recv *srtp.Receiver
+}
+
+// compile prepares p for the packet path. The SRTP contexts of old are kept
+// for each direction whose keys did not change.
+func compile(p Params, old *compiled) (*compiled, error) {
 	c := &compiled{Params: p}
+	var err error
+	if p.SRTP != nil {
+		c.SRTP = p.SRTP.Clone()
+		c.srtp, err = newSRTPState(c.SRTP, old)
+	}
 	c.Recv = append([]Payload(nil), p.Recv...)
 	for _, r := range p.Recv {
 		if r.PayloadType >= 128 {
@@ -179,13 +208,49 @@ func compile(p Params) *compiled {
 			c.kind[r.PayloadType] = kindPCMA
 		}
 	}
-	return c
+	return c, err
+}
+
+// newSRTPState builds the contexts for keys, reusing old's where the keys
+// of that direction are the same.
+func newSRTPState(keys *srtp.Keys, old *compiled) (*srtpState, error) {
+	st := &srtpState{}
+	if !keys.Suite.Valid() {
+		return st, nil // not keyed yet: fail closed, by design
+	}
+	if err := keys.Validate(); err != nil {
+		return st, err // fail closed both ways
+	}
+	if old != nil && old.srtp != nil && old.SRTP.Suite == keys.Suite {
+		prev := old.SRTP
+		if bytes.Equal(prev.Local, keys.Local) {
+			st.send = old.srtp.send
+		}
+		if bytes.Equal(prev.Remote, keys.Remote) && bytes.Equal(prev.RemoteMKI, keys.RemoteMKI) {
+			st.recv = old.srtp.recv
+		}
+	}
+	var errs []error
+	if st.send == nil {
+		s, err := srtp.NewSender(keys)
+		st.send = s
+		errs = append(errs, err)
+	}
+	if st.recv == nil {
+		r, err := srtp.NewReceiver(keys)
+		st.recv = r
+		errs = append(errs, err)
+	}
+	return st, errors.Join(errs...)
 }
 
 // Stats are a session's packet counters.
 type Stats struct {
 	RxPackets, RxBytes, RxDropped uint64
 	TxPackets, TxBytes, TxDropped uint64
+	// RxUnauthenticated counts the SRTP packets dropped because they failed
+	// authentication or were replays (also counted in RxDropped).
+	RxUnauthenticated uint64
 	// Latched is the address packets come from, once known.
 	Latched netip.AddrPort
 }
@@ -215,6 +280,7 @@ type Session struct {
 
 	rxPackets, rxBytes, rxDropped atomic.Uint64
 	txPackets, txBytes, txDropped atomic.Uint64
+	rxUnauthenticated             atomic.Uint64
 
 	out outStream
 
@@ -252,7 +318,9 @@ type outStream struct {
 	tsDelta  uint32
 	nextTS   uint32 // the timestamp of the next generated packet
 	hdr      rtp.Header
-	buf      [maxPacket]byte
+	// buf holds the packet being sent: at most maxPacket bytes of RTP, and
+	// room behind them for the SRTP tag, added in place.
+	buf [maxPacket + srtp.MaxOverhead]byte
 }
 
 func newSession(conn PacketConn, port int, log *slog.Logger) *Session {
@@ -261,7 +329,8 @@ func newSession(conn PacketConn, port int, log *slog.Logger) *Session {
 	}
 	s := &Session{conn: conn, port: port, log: log}
 	s.out.ssrc = randUint32()
-	s.params.Store(compile(Params{}))
+	c, _ := compile(Params{}, nil) // no SRTP: cannot fail
+	s.params.Store(c)
 	return s
 }
 
@@ -284,10 +353,15 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.advertised }
 func (s *Session) Port() int { return s.port }
 
 // SetParams applies negotiated parameters. A new remote address lets
-// symmetric RTP latch afresh.
+// symmetric RTP latch afresh. New SRTP keys take effect for the next packet
+// each way (see Params.SRTP).
 func (s *Session) SetParams(p Params) {
 	old := s.params.Load()
-	s.params.Store(compile(p))
+	c, err := compile(p, old)
+	if err != nil { // the caller's bug: the session fails closed
+		s.log.Error("srtp keys unusable, media dropped", "port", s.port, "error", err)
+	}
+	s.params.Store(c)
 	if old.Remote != p.Remote {
 		r := p.Remote
 		s.sendTo.Store(&r)
@@ -299,6 +373,7 @@ func (s *Session) SetParams(p Params) {
 func (s *Session) Params() Params {
 	p := s.params.Load().Params
 	p.Recv = slices.Clone(p.Recv)
+	p.SRTP = p.SRTP.Clone()
 	return p
 }
 
@@ -328,6 +403,7 @@ func (s *Session) Stats() Stats {
 	st := Stats{
 		RxPackets: s.rxPackets.Load(), RxBytes: s.rxBytes.Load(), RxDropped: s.rxDropped.Load(),
 		TxPackets: s.txPackets.Load(), TxBytes: s.txBytes.Load(), TxDropped: s.txDropped.Load(),
+		RxUnauthenticated: s.rxUnauthenticated.Load(),
 	}
 	if s.latchedOnce.Load() {
 		if p := s.sendTo.Load(); p != nil {
@@ -380,8 +456,9 @@ func (s *Session) readLoop() {
 	}
 }
 
-// receive handles one datagram: parse, latch, classify, forward. It must not
-// allocate (pinned by a benchmark).
+// receive handles one datagram: classify, authenticate and decrypt (SRTP),
+// parse, latch, forward. It must not allocate (pinned by a benchmark). SRTP
+// packets are decrypted in place, in b.
 func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	if len(b) > maxPacket || len(b) < 12 || b[0]>>6 != 2 {
 		s.rxDropped.Add(1) // oversized, or not RTP version 2 (STUN, garbage)
@@ -399,6 +476,23 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 		s.rxDropped.Add(1)
 		return
 	}
+	size := len(b)
+	if st := p.srtp; st != nil {
+		// Nothing but the checks above, which only drop, has looked at
+		// the packet yet: latching, the watchdog, digits and the peer see
+		// authenticated packets only (RFC 3711 §3.3).
+		if st.recv == nil {
+			s.rxDropped.Add(1)
+			return
+		}
+		plain, err := st.recv.Unprotect(b[:0], b)
+		if err != nil {
+			s.rxDropped.Add(1)
+			s.rxUnauthenticated.Add(1)
+			return
+		}
+		b = plain
+	}
 	if err := pkt.Unmarshal(b); err != nil {
 		s.rxDropped.Add(1)
 		return
@@ -409,7 +503,7 @@ func (s *Session) receive(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 		return
 	}
 	s.rxPackets.Add(1)
-	s.rxBytes.Add(uint64(len(b)))
+	s.rxBytes.Add(uint64(size)) //nolint:gosec // size >= 0
 	s.lastRx.Store(now)
 	if kind == kindDTMF {
 		if d, ok := s.dtmfRx.Packet(pkt.Timestamp, pkt.Payload, time.Unix(0, now)); ok {
@@ -545,8 +639,8 @@ func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 	h.SequenceNumber = seq
 	h.Timestamp = ts
 	h.SSRC = o.ssrc
-	hn, err := h.MarshalTo(o.buf[:])
-	if err != nil || hn+len(in.Payload) > len(o.buf) {
+	hn, err := h.MarshalTo(o.buf[:maxPacket])
+	if err != nil || hn+len(in.Payload) > maxPacket {
 		o.mu.Unlock()
 		s.txDropped.Add(1)
 		return
@@ -560,13 +654,25 @@ func (s *Session) forward(src *Session, in *rtp.Packet, kind uint8, now int64) {
 	default:
 		copy(payload, in.Payload)
 	}
-	s.writeLocked(o.buf[:hn+len(payload)], dest)
+	s.writeLocked(p, hn+len(payload), dest)
 	o.mu.Unlock()
 }
 
-// writeLocked sends one packet built in the out stream's buffer; the caller
-// holds o.mu.
-func (s *Session) writeLocked(b []byte, dest netip.AddrPort) {
+// writeLocked sends the packet of n bytes built at the start of the out
+// stream's buffer, protected with SRTP if p says so; the caller holds o.mu.
+func (s *Session) writeLocked(p *compiled, n int, dest netip.AddrPort) {
+	b := s.out.buf[:n]
+	if st := p.srtp; st != nil {
+		if st.send == nil {
+			s.txDropped.Add(1)
+			return
+		}
+		var err error
+		if b, err = st.send.Protect(s.out.buf[:0], b); err != nil { // in place: buf has room for the tag
+			s.txDropped.Add(1)
+			return
+		}
+	}
 	n, err := s.conn.WriteToUDPAddrPort(b, dest)
 	if err != nil {
 		s.txDropped.Add(1)
@@ -640,14 +746,14 @@ func (s *Session) WriteFrame(src any, pcm []int16) {
 	o := &s.out
 	o.mu.Lock()
 	h := o.generatedHeader(src, p.PayloadType, uint32(len(pcm)), time.Now().UnixNano()) //nolint:gosec // len < maxPacket
-	hn, err := h.MarshalTo(o.buf[:])
-	if err != nil {
+	hn, err := h.MarshalTo(o.buf[:maxPacket])
+	if err != nil || hn+len(pcm) > maxPacket {
 		o.mu.Unlock()
 		s.txDropped.Add(1)
 		return
 	}
-	n := p.Codec.Encode(o.buf[hn:], pcm)
-	s.writeLocked(o.buf[:hn+n], dest)
+	n := p.Codec.Encode(o.buf[hn:maxPacket], pcm)
+	s.writeLocked(p, hn+n, dest)
 	o.mu.Unlock()
 }
 
@@ -667,14 +773,14 @@ func (s *Session) writeEncoded(src any, ulaw, alaw []byte) {
 	o := &s.out
 	o.mu.Lock()
 	h := o.generatedHeader(src, p.PayloadType, uint32(len(payload)), time.Now().UnixNano()) //nolint:gosec // one frame
-	hn, err := h.MarshalTo(o.buf[:])
-	if err != nil || hn+len(payload) > len(o.buf) {
+	hn, err := h.MarshalTo(o.buf[:maxPacket])
+	if err != nil || hn+len(payload) > maxPacket {
 		o.mu.Unlock()
 		s.txDropped.Add(1)
 		return
 	}
 	copy(o.buf[hn:], payload)
-	s.writeLocked(o.buf[:hn+len(payload)], dest)
+	s.writeLocked(p, hn+len(payload), dest)
 	o.mu.Unlock()
 }
 

@@ -173,8 +173,13 @@ func TestAnswerCodecs(t *testing.T) {
 			err:   ErrNoAudio,
 		},
 		{
-			name:  "SRTP",
+			name:  "SRTP without a=crypto",
 			offer: offerWith("m=audio 4000 RTP/SAVP 0"),
+			err:   ErrNoCrypto,
+		},
+		{
+			name:  "DTLS-SRTP",
+			offer: offerWith("m=audio 4000 UDP/TLS/RTP/SAVP 0", "a=fingerprint:sha-256 00:11", "a=setup:actpass"),
 			err:   ErrNoAudio,
 		},
 		{
@@ -254,7 +259,7 @@ func TestAnswerStreams(t *testing.T) {
 		want  []string
 	}{
 		{"linphone-video", []string{"m=audio 40000 RTP/AVP 0 8 101", "m=video 0 RTP/AVP 96"}},
-		{"two-audio", []string{"m=audio 0 RTP/SAVP 0 8 101", "m=audio 40000 RTP/AVP 8 0 101"}},
+		{"two-audio", []string{"m=audio 40000 RTP/SAVP 0 8 101", "m=audio 0 RTP/AVP 8 0 101"}},
 		{"audio-and-t38", []string{"m=audio 40000 RTP/AVP 8 101", "m=image 0 udptl t38"}},
 	}
 	for _, tt := range tests {

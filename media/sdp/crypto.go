@@ -155,8 +155,13 @@ func parseCrypto(v string) (Crypto, error) {
 		return fail("more than one key")
 	}
 	method, info, ok := strings.Cut(fields[2], ":")
-	if !ok || !strings.EqualFold(method, "inline") {
+	switch {
+	case !ok:
+		return fail("key-params are not <method>:<info>")
+	case !strings.EqualFold(method, "inline") && len(method) <= 16:
 		return fail("key method %s is not supported", safeName(method))
+	case !strings.EqualFold(method, "inline"):
+		return fail("key method is not supported")
 	}
 	parts := strings.Split(info, "|")
 	if len(parts) > 3 {
@@ -252,7 +257,7 @@ func safeName(s string) string {
 	}
 	for i := range len(s) {
 		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' && c != '-' {
 			return "(not a name)"
 		}
 	}
@@ -293,7 +298,13 @@ func parseCryptos(md *pionsdp.MediaDescription) []Crypto {
 	attrs := cryptoAttrs(md)
 	var tags []string
 	for _, v := range attrs {
-		t, _, _ := strings.Cut(strings.TrimLeft(v, " \t"), " ")
+		t := ""
+		if f := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' }); len(f) > 0 {
+			t = f[0]
+			if n, err := strconv.ParseUint(t, 10, 32); err == nil {
+				t = strconv.FormatUint(n, 10) // "01" is tag 1
+			}
+		}
 		tags = append(tags, t)
 	}
 	var out []Crypto
@@ -337,7 +348,7 @@ func cryptoReasons(md *pionsdp.MediaDescription) string {
 		case errors.As(err, &ce):
 			reasons = append(reasons, ce.Error())
 		case err == nil:
-			reasons = append(reasons, "tag "+strings.Fields(v)[0]+": used twice")
+			reasons = append(reasons, "tag "+strings.Fields(v)[0]+": used twice") // parsed: it has a tag
 		}
 	}
 	return strings.Join(reasons, "; ")

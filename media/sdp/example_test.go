@@ -84,3 +84,33 @@ func ExampleAnswer_Negotiate() {
 	// Output:
 	// send PCMA with PT 96 to 192.0.2.70:12000; DTMF with PT 97
 }
+
+// A trunk's INVITE offers SRTP with SDES keys: the answer takes its first
+// usable suite with a fresh key of Ringdesk's own, and Negotiated.SRTP holds
+// both keys for media.Params.SRTP. Keys never print.
+func ExampleOffer_Answer_srtp() {
+	offer, err := sdp.ParseOffer([]byte("v=0\r\n" +
+		"o=SBC 1 1 IN IP4 198.51.100.40\r\n" +
+		"s=-\r\n" +
+		"c=IN IP4 198.51.100.40\r\n" +
+		"t=0 0\r\n" +
+		"m=audio 20000 RTP/SAVP 8 101\r\n" +
+		"a=rtpmap:101 telephone-event/8000\r\n" +
+		"a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdA==\r\n" +
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^31\r\n"))
+	if err != nil {
+		fmt.Println("400:", err)
+		return
+	}
+	answer, n, err := offer.Answer(sdp.Local{Addr: netip.MustParseAddr("192.0.2.10"), Port: 40000, DTMF: true})
+	if errors.Is(err, sdp.ErrNoCommonCodec) { // also ErrNoCrypto: no usable a=crypto
+		fmt.Println("488:", err)
+		return
+	}
+	m := answer.Media()
+	fmt.Println(m.Proto, "tag", m.Crypto[0].Tag, m.Crypto[0].Suite, "key", m.Crypto[0].Key)
+	fmt.Printf("negotiated %v, %d-byte keys each way\n", n.SRTP, len(n.SRTP.Local))
+	// Output:
+	// RTP/SAVP tag 2 AES_CM_128_HMAC_SHA1_80 key [redacted]
+	// negotiated {AES_CM_128_HMAC_SHA1_80 keys [redacted]}, 30-byte keys each way
+}

@@ -1,10 +1,13 @@
 package sdp
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -37,6 +40,7 @@ func fuzzLocal() Local {
 		DTMF:      true,
 		SessionID: 1,
 		Version:   1,
+		Rand:      testRand(),
 	}
 }
 
@@ -99,30 +103,84 @@ func FuzzParseOffer(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := parsed.Negotiate(o); err != nil {
+		theirs, err := parsed.Negotiate(o)
+		if err != nil {
 			t.Fatalf("offerer cannot negotiate our answer: %v\n%q\n%q", err, o.Marshal(), a.Marshal())
 		}
+		checkSRTPPair(t, o.Media(), n, theirs)
 	})
 }
 
+// checkSRTPPair checks the keys of an SRTP offer we answered: ours validate,
+// the remote key is one the offer listed, and the offerer, reading our
+// answer, pairs the same keys the other way round.
+func checkSRTPPair(t *testing.T, offered Media, ours, theirs Negotiated) {
+	t.Helper()
+	if !offered.Secure() {
+		if ours.SRTP != nil || theirs.SRTP != nil {
+			t.Fatalf("SRTP keys for a %s stream", offered.Proto)
+		}
+		return
+	}
+	if ours.SRTP == nil || theirs.SRTP == nil {
+		t.Fatalf("no SRTP keys for a %s stream", offered.Proto)
+	}
+	if err := ours.SRTP.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(offered.Crypto, func(c Crypto) bool {
+		return c.Suite == ours.SRTP.Suite && bytes.Equal(c.Key, ours.SRTP.Remote) && bytes.Equal(c.MKI, ours.SRTP.RemoteMKI)
+	}) {
+		t.Fatal("our remote key is not one the offer listed")
+	}
+	if theirs.SRTP.Suite != ours.SRTP.Suite || !bytes.Equal(theirs.SRTP.Remote, ours.SRTP.Local) {
+		t.Fatal("the offerer does not pair our answer's key")
+	}
+}
+
 // FuzzParseAnswer: ParseAnswer never panics; what parses marshals and parses
-// again to the same Media; Negotiate against Ringdesk's offer never panics and
-// agrees only on codecs we offered.
+// again to the same Media; Negotiate against Ringdesk's offer, plain or SRTP,
+// never panics, agrees only on codecs we offered, and on SRTP keys only for
+// an SRTP offer, pairing a key we offered with a valid one of the answer.
 func FuzzParseAnswer(f *testing.F) {
 	addSeeds(f)
-	offer := NewOffer(fuzzLocal())
+	plain := NewOffer(fuzzLocal())
+	secureLocal := fuzzLocal()
+	secureLocal.SRTP = true
+	secure := NewOffer(secureLocal)
+	f.Add(secure.Marshal()) // an answer shaped like our offer has our keys and tags
+	for _, v := range []string{"", "|2^31", "|1:4", "|2^20|7:2"} {
+		f.Add([]byte(sdpText("v=0", "o=- 1 1 IN IP4 192.0.2.70", "s=-", "c=IN IP4 192.0.2.70", "t=0 0",
+			"m=audio 12000 RTP/SAVP 0 101", "a=rtpmap:101 telephone-event/8000",
+			"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"+key30(7)+v)))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		a, err := ParseAnswer(body)
 		if err != nil {
 			return
 		}
 		checkRoundTrip(t, a.Marshal(), a.Media(), reparseAnswer)
-		n, err := a.Negotiate(offer)
+		if n, err := a.Negotiate(secure); err == nil {
+			if n.SRTP == nil || n.SRTP.Validate() != nil {
+				t.Fatalf("SRTP negotiated without valid keys: %v", n.SRTP)
+			}
+			if !slices.ContainsFunc(secure.Media().Crypto, func(c Crypto) bool {
+				return c.Suite == n.SRTP.Suite && bytes.Equal(c.Key, n.SRTP.Local)
+			}) {
+				t.Fatal("our SRTP key is not one we offered with that suite")
+			}
+		} else if !errors.Is(err, ErrNoCommonCodec) {
+			t.Fatalf("Negotiate error %v does not match ErrNoCommonCodec", err)
+		}
+		n, err := a.Negotiate(plain)
 		if err != nil {
 			if !errors.Is(err, ErrNoCommonCodec) {
 				t.Fatalf("Negotiate error %v does not match ErrNoCommonCodec", err)
 			}
 			return
+		}
+		if n.SRTP != nil {
+			t.Fatal("SRTP keys for a plain offer")
 		}
 		if _, ok := findCodec(fuzzLocal().Codecs, n.Codec); !ok {
 			t.Fatalf("negotiated %s, which we did not offer", describeCodec(n.Codec))
@@ -133,4 +191,82 @@ func FuzzParseAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseCrypto: parseCrypto never panics; what it accepts has a suite
+// Ringdesk speaks and a key of its length, and writes back to a value that
+// parses to the same attribute; what it refuses matches ErrNoCrypto and never
+// repeats key material.
+func FuzzParseCrypto(f *testing.F) {
+	k := key30(1)
+	for _, v := range []string{
+		"1 AES_CM_128_HMAC_SHA1_80 inline:" + k,
+		"2 AES_CM_128_HMAC_SHA1_32 inline:" + k + "|2^31",
+		"1 AES_CM_128_HMAC_SHA1_80 inline:" + k + "|2^20|1:32",
+		"7 AES_CM_128_HMAC_SHA1_80 INLINE:" + k + "|1048576|65535:2 WSH=64",
+		"1 AES_CM_128_HMAC_SHA1_80 inline:" + k + "|2^20|1:4;inline:" + key30(2) + "|2^20|2:4",
+		"1 AES_256_CM_HMAC_SHA1_80 inline:" + k + key30(3)[:24],
+		"1 AES_CM_128_HMAC_SHA1_80 inline:" + k + " KDR=1 UNENCRYPTED_SRTP",
+		"inline:" + k + " AES_CM_128_HMAC_SHA1_80 1",
+		"1 inline:" + k + " AES_CM_128_HMAC_SHA1_80",
+		"1 AES_CM_128_HMAC_SHA1_80 " + k,
+		"1 AES_CM_128_HMAC_SHA1_80 inline:" + k + " " + k,
+		"",
+	} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		c, err := parseCrypto(v)
+		if err != nil {
+			if !errors.Is(err, ErrNoCrypto) {
+				t.Fatalf("error %v does not match ErrNoCrypto", err)
+			}
+			checkNoSecret(t, err.Error(), v)
+			return
+		}
+		if !c.Suite.Valid() || len(c.Key) != c.Suite.KeyLen() || len(c.MKI) > 128 || c.Lifetime > 1<<48 || c.Tag > 999999999 {
+			t.Fatalf("accepted %s", describeCrypto(c))
+		}
+		again, err := parseCrypto(c.value())
+		if err != nil || !again.equal(c) {
+			t.Fatalf("%q (from %q) parses back as %s, %v; want %s", c.value(), v, describeCrypto(again), err, describeCrypto(c))
+		}
+	})
+}
+
+// checkNoSecret fails if msg repeats 12 or more consecutive base64
+// characters of value's key-params or session parameter values (all but the
+// tag, the suite and the session parameter names, which errors may quote).
+func checkNoSecret(t *testing.T, msg, value string) {
+	t.Helper()
+	fields := strings.FieldsFunc(value, func(r rune) bool { return r == ' ' || r == '\t' })
+	if len(fields) < 3 {
+		return
+	}
+	quotable := slices.Clone(fields[:2])
+	if method, _, ok := strings.Cut(fields[2], ":"); ok {
+		quotable = append(quotable, method)
+	}
+	for _, p := range fields[3:] {
+		name, _, _ := strings.Cut(p, "=")
+		quotable = append(quotable, name)
+	}
+	isB64 := func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+	}
+	for _, secret := range fields[2:] {
+		for i := 0; i < len(secret); {
+			j := i
+			for j < len(secret) && isB64(secret[j]) {
+				j++
+			}
+			for k := i; k+12 <= j; k++ {
+				w := secret[k : k+12]
+				if strings.Contains(msg, w) && !slices.ContainsFunc(quotable, func(q string) bool { return strings.Contains(q, w) }) {
+					t.Fatalf("error %q repeats %q of %q", msg, w, value)
+				}
+			}
+			i = max(j, i+1)
+		}
+	}
 }

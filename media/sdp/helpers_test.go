@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,7 +15,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/answers")
 
-// goldenLocal is Ringdesk's side in the golden answers.
+// goldenLocal is Ringdesk's side in the golden answers. Its SRTP keys come
+// from a seeded generator, so that golden answers are reproducible.
 func goldenLocal() Local {
 	return Local{
 		Addr:      netip.MustParseAddr("192.0.2.10"),
@@ -22,7 +24,13 @@ func goldenLocal() Local {
 		DTMF:      true,
 		SessionID: 1234,
 		Version:   1,
+		Rand:      testRand(),
 	}
+}
+
+// testRand is a reproducible source of SRTP keys.
+func testRand() *rand.ChaCha8 {
+	return rand.NewChaCha8([32]byte{'r', 'i', 'n', 'g', 'd', 'e', 's', 'k'})
 }
 
 // capturedLocal is the Local whose offer the peers in testdata/peer-answers
@@ -98,7 +106,8 @@ func offerWith(mline string, attrs ...string) string {
 func mediaEqual(a, b Media) bool {
 	dtmfEqual := (a.DTMF == nil) == (b.DTMF == nil) && (a.DTMF == nil || *a.DTMF == *b.DTMF)
 	return a.Addr == b.Addr && a.Port == b.Port && a.Proto == b.Proto && slices.Equal(a.Codecs, b.Codecs) &&
-		dtmfEqual && a.Direction == b.Direction && a.Ptime == b.Ptime && a.Maxptime == b.Maxptime
+		dtmfEqual && a.Direction == b.Direction && a.Ptime == b.Ptime && a.Maxptime == b.Maxptime &&
+		slices.EqualFunc(a.Crypto, b.Crypto, Crypto.equal)
 }
 
 func assertMedia(t testing.TB, got, want Media) {
@@ -129,8 +138,33 @@ func describeMedia(m Media) string {
 	if m.DTMF != nil {
 		dtmf = describeCodec(*m.DTMF)
 	}
-	return fmt.Sprintf("addr=%v port=%d proto=%s codecs=%s dtmf=%s direction=%v ptime=%d maxptime=%d hold=%t",
+	s := fmt.Sprintf("addr=%v port=%d proto=%s codecs=%s dtmf=%s direction=%v ptime=%d maxptime=%d hold=%t",
 		m.Addr, m.Port, m.Proto, describeCodecs(m.Codecs), dtmf, m.Direction, m.Ptime, m.Maxptime, m.OnHold())
+	if m.Secure() {
+		s += " crypto=" + describeCryptos(m.Crypto)
+	}
+	return s
+}
+
+// describeCrypto describes an a=crypto without its key, which the golden
+// .sdp files show.
+func describeCrypto(c Crypto) string {
+	s := fmt.Sprintf("%d %v key=%dB", c.Tag, c.Suite, len(c.Key))
+	if c.Lifetime > 0 {
+		s += fmt.Sprintf(" lifetime=%d", c.Lifetime)
+	}
+	if c.MKI != nil {
+		s += fmt.Sprintf(" mki=%x", c.MKI)
+	}
+	return s
+}
+
+func describeCryptos(cs []Crypto) string {
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		parts = append(parts, describeCrypto(c))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func describeNegotiated(n Negotiated) string {
@@ -147,8 +181,12 @@ func describeNegotiated(n Negotiated) string {
 	for _, pt := range pts {
 		recv = append(recv, n.RecvPayloadTypes[uint8(pt)])
 	}
-	return fmt.Sprintf("remote=%v codec=%s dtmf=%s direction=%v ptime=%d recv=%s",
+	s := fmt.Sprintf("remote=%v codec=%s dtmf=%s direction=%v ptime=%d recv=%s",
 		n.Remote, describeCodec(n.Codec), dtmf, n.Direction, n.Ptime, describeCodecs(recv))
+	if k := n.SRTP; k != nil {
+		s += fmt.Sprintf(" srtp=%v local=%dB remote=%dB remote-mki=%x", k.Suite, len(k.Local), len(k.Remote), k.RemoteMKI)
+	}
+	return s
 }
 
 // golden compares got with testdata/path, or rewrites the file with -update.

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/ringdesk/ringdesk/media/srtp"
 )
 
 func TestParseOfferRealWorld(t *testing.T) {
@@ -71,9 +73,13 @@ func TestParseOfferRealWorld(t *testing.T) {
 			},
 			Direction: SendRecv, Ptime: 30, Maxptime: 60,
 		}},
-		{"two-audio", Media{
-			Addr: netip.MustParseAddr("192.0.2.61"), Port: 10002, Proto: "RTP/AVP",
-			Codecs: []Codec{PCMA, PCMU}, DTMF: dtmf(101, "0-15"), Direction: SendRecv, Ptime: 20,
+		{"two-audio", Media{ // the SRTP stream: it has a usable a=crypto
+			Addr: netip.MustParseAddr("192.0.2.61"), Port: 10000, Proto: "RTP/SAVP",
+			Codecs: []Codec{PCMU, PCMA}, DTMF: dtmf(101, ""), Direction: SendRecv,
+			Crypto: []Crypto{{
+				Tag: 1, Suite: srtp.AESCM128HMACSHA1_80, Key: srtp.Key("=-n@%^x!Bjufr9)?,#5h\\`=&]{qiPQ"),
+				Lifetime: 1 << 20, MKI: append(make([]byte, 31), 1),
+			}},
 		}},
 		{"sloppy-gateway", Media{
 			Addr: netip.MustParseAddr("198.51.100.21"), Port: 30000, Proto: "RTP/AVP",
