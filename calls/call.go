@@ -377,6 +377,9 @@ func (c *Call) originateReq(ctx context.Context, r sip.InviteRequest, callee Par
 		return leg
 	}
 	leg.local = newLocal(leg.rtp, firstCodec)
+	if t, ok := c.sw.trunk(r.Trunk); ok && r.Trunk != "" {
+		leg.local.SRTP = t.SRTP
+	}
 	r.SDP = leg.makeOffer()
 	leg.out, err = c.sw.sig.Invite(ctx, r, c.handler(leg))
 	if err != nil {

@@ -82,10 +82,13 @@ type LegRecord struct {
 	Transport string         `json:"transport"`
 	UserAgent string         `json:"user_agent,omitempty"`
 	Codec     string         `json:"codec,omitempty"`
-	Started   time.Time      `json:"started"`
-	Ringing   time.Time      `json:"ringing,omitzero"`
-	Answered  time.Time      `json:"answered,omitzero"`
-	Ended     time.Time      `json:"ended,omitzero"`
+	// SRTP is the SRTP suite of an encrypted leg (AES_CM_128_HMAC_SHA1_80),
+	// empty for plain RTP.
+	SRTP     string    `json:"srtp,omitempty"`
+	Started  time.Time `json:"started"`
+	Ringing  time.Time `json:"ringing,omitzero"`
+	Answered time.Time `json:"answered,omitzero"`
+	Ended    time.Time `json:"ended,omitzero"`
 	// Status is the leg's final SIP status: 200 when answered, else the
 	// callee's rejection (486, 603, 487 when cancelled, 408 on timeout...).
 	Status int `json:"status"`

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/sdp"
+	"github.com/ringdesk/ringdesk/media/srtp"
 	"github.com/ringdesk/ringdesk/sip"
 )
 
@@ -150,6 +151,9 @@ func (l *Leg) makeOffer() []byte {
 		if d := l.offer.Media().DTMF; d != nil {
 			p.Recv = append(p.Recv, media.Payload{PayloadType: d.PayloadType, DTMF: true})
 		}
+		if l.local.SRTP {
+			p.SRTP = &srtp.Keys{} // no keys until the answer: nothing passes
+		}
 		l.rtp.SetParams(p) // nothing to send yet: no remote address
 	}
 	return body
@@ -182,6 +186,11 @@ func (l *Leg) apply(n sdp.Negotiated) {
 		Send:        n.Direction.Sends(),
 		Codec:       media.G711FromName(n.Codec.Name),
 		PayloadType: n.Codec.PayloadType,
+		SRTP:        n.SRTP,
+	}
+	l.local.SRTP = n.SRTP != nil // our later offers (re-INVITEs) stay encrypted
+	if n.SRTP != nil {
+		l.rec.SRTP = n.SRTP.Suite.String()
 	}
 	if n.DTMF != nil {
 		p.DTMFPayloadType = n.DTMF.PayloadType

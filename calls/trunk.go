@@ -38,6 +38,10 @@ type Trunk struct {
 	// MaxCalls bounds the calls in and out through the trunk at once; 0: no
 	// limit.
 	MaxCalls int `yaml:"max_calls"`
+	// SRTP offers RTP/SAVP with SDES keys (RFC 4568) on calls out, for
+	// providers that require encrypted media; an answer without SRTP fails
+	// the leg. Calls in follow the provider's offer.
+	SRTP bool `yaml:"srtp"`
 
 	style e164.Style
 }

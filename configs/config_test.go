@@ -382,7 +382,7 @@ func TestParseTrunks(t *testing.T) {
 		Trunks: []calls.Trunk{
 			{
 				Name: "main", Country: "PT", NumberFormat: "e164_no_plus", TechPrefix: "12#",
-				CallerID: "+351210000000", CallerName: "Example Lda", AssertIdentity: true, MaxCalls: 30,
+				CallerID: "+351210000000", CallerName: "Example Lda", AssertIdentity: true, MaxCalls: 30, SRTP: true,
 			},
 			{Name: "backup.tls", Country: "GB", NumberFormat: "national", CallerID: "+442079460000"},
 			{Name: "ip-only", Country: "PT"},

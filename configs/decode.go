@@ -131,6 +131,7 @@ type rawTrunk struct {
 	callerID       val[string]
 	callerName     val[string]
 	assertIdentity val[bool]
+	srtp           val[bool]
 	maxCalls       val[int]
 }
 
@@ -445,6 +446,7 @@ func (t *rawTrunk) fields(d *decoder) []field {
 		{"caller_name", d.text(&t.callerName)},
 		{"assert_identity", d.boolean(&t.assertIdentity)},
 		{"max_calls", d.integer(&t.maxCalls)},
+		{"srtp", d.boolean(&t.srtp)},
 	}
 }
 

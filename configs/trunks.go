@@ -296,6 +296,9 @@ func (d *decoder) buildTrunk(t *rawTrunk, baseDir, country string, countryOK boo
 			ct.AssertIdentity = true
 		}
 	}
+	if v := t.srtp; v.set {
+		ct.SRTP = v.v
+	}
 	if v := t.maxCalls; v.set {
 		if v.v < 0 {
 			bad(v.at, "max_calls", "must not be negative, got %d (0 is no limit)", v.v)

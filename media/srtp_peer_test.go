@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,27 +36,17 @@ const (
 )
 
 // startSRTPBaresip runs baresip with the srtp module and SRTP required on its
-// account. The module is preloaded with -m, which baresip 1.0 resolves
-// against its working folder, a fresh temporary folder.
+// account (peertest.Baresip.SRTP).
 func startSRTPBaresip(t *testing.T) *peertest.BaresipPhone {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs baresip")
 	}
-	peertest.Require(t, "baresip")
-	const module = "/usr/lib/baresip/modules/srtp.so"
-	if _, err := os.Stat(module); err != nil {
-		t.Skipf("baresip has no srtp module: %v", err)
-	}
-	rel, err := filepath.Rel(t.TempDir(), module) // the working folder is a sibling temporary folder
-	if err != nil {
-		t.Fatal(err)
-	}
 	return peertest.Baresip{
-		IP:    "127.0.0.1",
-		User:  "1003",
-		WAV:   peertest.WriteToneWAV(t, peerToneIn, 40*time.Second),
-		Extra: "-m " + rel + " -u ;mediaenc=srtp-mand",
+		IP:   "127.0.0.1",
+		User: "1003",
+		WAV:  peertest.WriteToneWAV(t, peerToneIn, 40*time.Second),
+		SRTP: true,
 	}.Start(t)
 }
 

@@ -61,6 +61,9 @@ type Baresip struct {
 	// also takes SIP over TLS, on TCP port Port+1 (see TLSPort): baresip 1.0
 	// puts its TLS listener there and has no setting for it.
 	TLSCert string
+	// SRTP requires SRTP with SDES keys (RTP/SAVP) on its calls, both ways
+	// (baresip's srtp module, mediaenc=srtp-mand).
+	SRTP bool
 	// Timeout is the process's time limit.
 	Timeout time.Duration
 }
@@ -91,6 +94,7 @@ func (b Baresip) Start(t testing.TB) *BaresipPhone {
 		"BS_WAV=" + b.WAV,
 		"BS_EXTRA_ARGS=" + b.Extra,
 		"BS_TLS_CERT=" + b.TLSCert,
+		"BS_SRTP=" + map[bool]string{true: "mand"}[b.SRTP],
 	}
 	if b.Registrar == "" {
 		env = append(env, "BS_REGINT=0", fmt.Sprintf("BS_REGISTRAR=%s:%d", b.IP, b.Port))
