@@ -98,7 +98,7 @@ func (c *Config) validateTrunks() error {
 			return fmt.Errorf("calls: trunk %q appears twice", t.Name)
 		}
 		names[t.Name] = true
-		if _, err := e164.Normalize("+1 202 555 0100", t.Country); err != nil && errors.Is(err, e164.ErrCountry) {
+		if err := e164.ValidCountry(t.Country); err != nil {
 			return fmt.Errorf("calls: trunk %s: country: %w", t.Name, err)
 		}
 		format := t.NumberFormat
@@ -144,7 +144,7 @@ func (c *Config) validateTrunks() error {
 		c.Dialing.Country = c.Trunks[0].Country
 	}
 	if c.Dialing.Country != "" {
-		if _, err := e164.Normalize("+1 202 555 0100", c.Dialing.Country); err != nil && errors.Is(err, e164.ErrCountry) {
+		if err := e164.ValidCountry(c.Dialing.Country); err != nil {
 			return fmt.Errorf("calls: dialing country: %w", err)
 		}
 	}

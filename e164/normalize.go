@@ -170,6 +170,13 @@ func clean(raw string) (string, error) {
 }
 
 // regionOf checks country and returns it in upper case.
+// ValidCountry checks that country is an ISO 3166-1 alpha-2 code the
+// numbering data knows (any case); the error wraps ErrCountry.
+func ValidCountry(country string) error {
+	_, err := regionOf(country)
+	return err
+}
+
 func regionOf(country string) (string, error) {
 	if len(country) != 2 {
 		return "", fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code such as \"PT\"", ErrCountry, country)

@@ -125,3 +125,16 @@ func checkErr(t *testing.T, err, want error) {
 		t.Fatalf("error %v, want one wrapping %v", err, want)
 	}
 }
+
+func TestValidCountry(t *testing.T) {
+	for _, c := range []string{"PT", "pt", "US", "GB"} {
+		if err := ValidCountry(c); err != nil {
+			t.Errorf("ValidCountry(%q) = %v", c, err)
+		}
+	}
+	for _, c := range []string{"", "P", "ZZ", "PRT", "Portugal"} {
+		if err := ValidCountry(c); !errors.Is(err, ErrCountry) {
+			t.Errorf("ValidCountry(%q) = %v, want ErrCountry", c, err)
+		}
+	}
+}
