@@ -47,6 +47,11 @@ bench:
 load: build peers
 	./bench/load.sh
 
+## load-trunks: SIPp through Ringdesk's SIP trunks: inbound trunk call rate next
+## to the extension call rate, trunk registrations per second (bench/README.md).
+load-trunks: build peers
+	./bench/trunks.sh
+
 ## fuzz: each fuzz target for FUZZTIME.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

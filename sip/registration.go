@@ -277,6 +277,17 @@ func (r *trunkReg) state(now time.Time) TrunkState {
 	return st
 }
 
+// startSpread is when a trunk first registers: at once for a few trunks;
+// with many (to one provider, often), spread over up to two seconds (a
+// millisecond per trunk), so they do not all knock at the same instant.
+func (r *trunkReg) startSpread() time.Duration {
+	spread := min(time.Duration(len(r.s.cfg.Trunks))*time.Millisecond, 2*time.Second, r.tt.MinBackoff)
+	if spread <= time.Millisecond {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(spread))) //nolint:gosec // jitter needs no cryptographic randomness
+}
+
 // run registers and refreshes the trunk and sends its keepalives until ctx
 // ends, then unregisters it.
 func (r *trunkReg) run(ctx context.Context) {
@@ -291,7 +302,7 @@ func (r *trunkReg) run(ctx context.Context) {
 	var regC, kaC <-chan time.Time
 	var regTimer, kaTimer *time.Timer
 	if r.t.Register {
-		regTimer = time.NewTimer(0)
+		regTimer = time.NewTimer(r.startSpread())
 		defer regTimer.Stop()
 		regC = regTimer.C
 	}

@@ -27,6 +27,10 @@ import (
 // SocketName is the socket's file name in the data directory.
 const SocketName = "ringdesk.sock"
 
+// maxSnapshot bounds the answer Fetch reads: some 250 bytes per trunk, so
+// room for a few hundred thousand trunks.
+const maxSnapshot = 64 << 20
+
 // Snapshot is the state of a running Ringdesk.
 type Snapshot struct {
 	Version string    `json:"version"`
@@ -116,9 +120,7 @@ func (s *Server) Close() {
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s.snap()); err != nil {
+	if err := json.NewEncoder(w).Encode(s.snap()); err != nil {
 		s.log.Debug("status write failed", "error", err)
 	}
 }
@@ -212,7 +214,14 @@ func Fetch(ctx context.Context, path string) (Snapshot, error) {
 	if res.StatusCode != http.StatusOK {
 		return snap, fmt.Errorf("ask %s: %s", path, res.Status)
 	}
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&snap); err != nil {
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxSnapshot+1))
+	if err != nil {
+		return snap, fmt.Errorf("ask %s: %w", path, err)
+	}
+	if len(body) > maxSnapshot {
+		return snap, fmt.Errorf("ask %s: the answer is larger than %d MiB", path, maxSnapshot>>20)
+	}
+	if err := json.Unmarshal(body, &snap); err != nil {
 		return snap, fmt.Errorf("ask %s: %w", path, err)
 	}
 	return snap, nil
