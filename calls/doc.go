@@ -13,8 +13,9 @@
 //     from a trunk has its called number normalised to E.164 (package
 //     e164) and routed to an extension; an agent's call to an outside
 //     number goes through the trunks of the longest matching route, in
-//     order, each writing the number and caller ID its way; a 5xx, 408 or
-//     no response moves on to the next, a 4xx or 6xx does not. Each trunk's
+//     order, each writing the number and caller ID its way; a 5xx, 408, no
+//     response or refused credentials moves on to the next, another 4xx or
+//     a 6xx does not. Each trunk's
 //     max_calls is enforced in and out (CauseCongestion, 503).
 //   - Leg: one SIP dialog and its media.Session. Every leg negotiates its own
 //     SDP with Ringdesk (a back-to-back user agent), so the two sides of a

@@ -303,8 +303,9 @@ func (c *Call) releaseChannel(name string) {
 }
 
 // failover reports whether a trunk's final response lets the call try the
-// next trunk: a server failure or no response, never a busy callee or a
-// wrong number.
+// next trunk: a server failure, no response, or the provider refusing our
+// credentials (a 401/407 Ringdesk could not answer), never a busy callee or
+// a wrong number.
 func failover(code int) bool {
-	return code == 408 || (code >= 500 && code < 600)
+	return code == 408 || code == 401 || code == 407 || (code >= 500 && code < 600)
 }

@@ -158,6 +158,23 @@ func TestTrunkOutbound(t *testing.T) {
 			t.Errorf("record: callee %+v legs %+v", rec.Callee, rec.Legs)
 		}
 	})
+	t.Run("credentials refused fail over", func(t *testing.T) {
+		r := newTrunkRig(t, 2, nil)
+		h := r.h
+		alice := h.register(t, "1001")
+		call := dial(t, alice, "+351210000000", newRTPPeer(t, "alice").SDP())
+		respond(t, incoming(t, r.providers[0]), 401, nil) // no challenge Ringdesk could answer
+		second := incoming(t, r.providers[1])
+		respond(t, second, 200, newRTPPeer(t, "second").SDP())
+		if code, _ := waitFinal(t, call); code != 200 {
+			t.Fatalf("caller got %d, want the second trunk's answer", code)
+		}
+		if code, err := call.Bye(ctxFor(t)); err != nil || code != 200 {
+			t.Fatalf("BYE: %d %v", code, err)
+		}
+		waitBye(t, "second", second)
+		h.ended(t)
+	})
 	t.Run("486 does not", func(t *testing.T) {
 		r := newTrunkRig(t, 2, nil)
 		h := r.h
