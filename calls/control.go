@@ -82,6 +82,19 @@ func (c *Call) find(id LegID) (*Leg, error) {
 	return nil, fmt.Errorf("%w: %s", ErrNoSuchLeg, id)
 }
 
+// findParty returns the party of leg id in the conversation (the host when
+// id is empty); a leg still ringing, or gone, is ErrNoSuchLeg.
+func (c *Call) findParty(id LegID) (*Leg, error) {
+	l, err := c.find(id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.connected(l) {
+		return nil, fmt.Errorf("%w: %s is not connected", ErrNoSuchLeg, id)
+	}
+	return l, nil
+}
+
 func (c *Call) answeredCheck() error {
 	if c.winner == nil || c.ended {
 		return ErrNotAnswered
@@ -111,12 +124,9 @@ func (c *Call) Hold(ctx context.Context, leg LegID) error {
 		if err := c.answeredCheck(); err != nil {
 			return err
 		}
-		l, err := c.find(leg)
+		l, err := c.findParty(leg)
 		if err != nil {
 			return err
-		}
-		if !c.connected(l) {
-			return fmt.Errorf("%w: %s is not connected", ErrNoSuchLeg, leg)
 		}
 		c.holdParty(l)
 		c.rewire()
@@ -399,12 +409,9 @@ func (c *Call) SendDigits(ctx context.Context, leg LegID, digits string) error {
 		}
 	}
 	return c.do(ctx, func(ctx context.Context) error {
-		l, err := c.find(leg)
+		l, err := c.findParty(leg)
 		if err != nil {
 			return err
-		}
-		if !c.connected(l) {
-			return fmt.Errorf("%w: %s is not connected", ErrNoSuchLeg, leg)
 		}
 		rtp := l.rtp
 		useInfo := l.neg.DTMF == nil

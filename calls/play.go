@@ -3,7 +3,6 @@ package calls
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -75,12 +74,9 @@ func (c *Call) Play(ctx context.Context, leg LegID, src media.FrameSource) (*Pla
 			return err
 		}
 		if leg != "" {
-			l, err := c.find(leg)
+			l, err := c.findParty(leg)
 			if err != nil {
 				return err
-			}
-			if !c.connected(l) {
-				return fmt.Errorf("%w: %s is not connected", ErrNoSuchLeg, leg)
 			}
 			pb.leg = l
 		}
