@@ -2,6 +2,8 @@ package media
 
 import (
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/ringdesk/ringdesk/media/jitter"
@@ -44,3 +46,24 @@ func (s *Session) stopFrames() { s.input.Store(nil) }
 
 // InFrameMode reports whether received audio goes to a mixer.
 func (s *Session) InFrameMode() bool { return s.input.Load() != nil }
+
+// everyFrame calls tick every FrameDuration until stop is closed: the
+// clock of a mixer or a music stream. A panic in tick is logged with msg
+// and ends the loop, not the process.
+func everyFrame(stop <-chan struct{}, tick func(), log *slog.Logger, msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error(msg, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	t := time.NewTicker(FrameDuration)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			tick()
+		}
+	}
+}

@@ -2,9 +2,7 @@ package media
 
 import (
 	"log/slog"
-	"runtime/debug"
 	"sync"
-	"time"
 
 	"github.com/ringdesk/ringdesk/media/dtmf"
 	"github.com/ringdesk/ringdesk/media/jitter"
@@ -84,7 +82,7 @@ func NewMixer(music *MusicStream, log *slog.Logger) *Mixer {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Mixer{log: log, music: music, stop: make(chan struct{})}
-	m.wg.Go(m.run)
+	m.wg.Go(func() { everyFrame(m.stop, m.Tick, m.log, "mixer panicked") })
 	return m
 }
 
@@ -237,24 +235,6 @@ func (m *Mixer) Close() {
 			p.detach(p.held)
 		}
 	})
-}
-
-func (m *Mixer) run() {
-	defer func() {
-		if r := recover(); r != nil {
-			m.log.Error("mixer panicked", "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	t := time.NewTicker(FrameDuration)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case <-t.C:
-			m.Tick()
-		}
-	}
 }
 
 // Tick mixes one frame: every participant's input is read, and every

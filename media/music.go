@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
-	"time"
 )
 
 // MusicStream plays one hold-music source, looped, to any number of
@@ -56,7 +54,7 @@ func NewMusicStream(name string, pcm []int16, log *slog.Logger) (*MusicStream, e
 	}
 	PCMU.Encode(m.ulaw, padded)
 	PCMA.Encode(m.alaw, padded)
-	m.wg.Go(m.run)
+	m.wg.Go(func() { everyFrame(m.stop, m.Tick, m.log.With("music", m.name), "music stream panicked") })
 	return m, nil
 }
 
@@ -123,24 +121,6 @@ func (m *MusicStream) Close() {
 		close(m.stop)
 		m.wg.Wait()
 	})
-}
-
-func (m *MusicStream) run() {
-	defer func() {
-		if r := recover(); r != nil {
-			m.log.Error("music stream panicked", "music", m.name, "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	t := time.NewTicker(FrameDuration)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case <-t.C:
-			m.Tick()
-		}
-	}
 }
 
 // Tick sends the next frame to every listener; sessions closed meanwhile
