@@ -717,22 +717,11 @@ const durationHint = `a duration such as "30s" or "1m30s", or a whole number of 
 func (d *decoder) duration(dst *val[time.Duration]) decodeFunc {
 	return func(path string, key, value ast.Node) {
 		dst.present, dst.key, dst.at = true, nodePos(key), nodePos(key)
-		n, ok := d.unwrap(value, path)
+		s, at, ok := d.number(value, dst.key, path, durationHint)
 		if !ok {
 			return
 		}
-		if isNull(n) {
-			d.errorf(dst.key, path, "missing value")
-			return
-		}
-		switch n.(type) {
-		case *ast.StringNode, *ast.IntegerNode:
-		default:
-			d.errorf(nodePos(n), path, "want %s, got %s", durationHint, describe(n))
-			return
-		}
-		s, _ := scalarText(n)
-		dst.at = nodePos(n)
+		dst.at = at
 		v, err := parseDuration(s)
 		if err != nil {
 			d.errorf(dst.at, path, "%v", err)
@@ -740,6 +729,28 @@ func (d *decoder) duration(dst *val[time.Duration]) decodeFunc {
 		}
 		dst.v, dst.set = v, true
 	}
+}
+
+// number returns the text of a number written plainly or quoted (the
+// value of a duration or integer key), and where it is; at locates a null
+// value. Anything else is reported as not want.
+func (d *decoder) number(n ast.Node, at pos, path, want string) (string, pos, bool) {
+	n, ok := d.unwrap(n, path)
+	if !ok {
+		return "", at, false
+	}
+	if isNull(n) {
+		d.errorf(at, path, "missing value")
+		return "", at, false
+	}
+	switch n.(type) {
+	case *ast.StringNode, *ast.IntegerNode:
+	default:
+		d.errorf(nodePos(n), path, "want %s, got %s", want, describe(n))
+		return "", at, false
+	}
+	s, _ := scalarText(n)
+	return s, nodePos(n), true
 }
 
 // parseDuration parses "1m30s" or a whole number of seconds.
@@ -764,22 +775,11 @@ func parseDuration(s string) (time.Duration, error) {
 func (d *decoder) integer(dst *val[int]) decodeFunc {
 	return func(path string, key, value ast.Node) {
 		dst.present, dst.key, dst.at = true, nodePos(key), nodePos(key)
-		n, ok := d.unwrap(value, path)
+		s, at, ok := d.number(value, dst.key, path, "a whole number")
 		if !ok {
 			return
 		}
-		if isNull(n) {
-			d.errorf(dst.key, path, "missing value")
-			return
-		}
-		switch n.(type) {
-		case *ast.StringNode, *ast.IntegerNode:
-		default:
-			d.errorf(nodePos(n), path, "want a whole number, got %s", describe(n))
-			return
-		}
-		s, _ := scalarText(n)
-		dst.at = nodePos(n)
+		dst.at = at
 		v, err := strconv.Atoi(strings.TrimSpace(s))
 		switch {
 		case errors.Is(err, strconv.ErrRange):
