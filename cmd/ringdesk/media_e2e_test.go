@@ -57,9 +57,14 @@ func (p *testPBX) answeredCall(ctx context.Context) *calls.Call {
 
 func isEvent[T calls.Event](e calls.Event) bool { _, ok := e.(T); return ok }
 
-// audioTo decodes what the capture shows arriving at port between from and to.
+// audioTo decodes what the capture shows arriving at loopback port between
+// from and to.
 func audioTo(pkts []mediatest.Packet, port int, from, to time.Time) []int16 {
-	dst := netip.AddrPortFrom(netip.MustParseAddr(loopback), uint16(port))
+	return audioAt(pkts, netip.AddrPortFrom(netip.MustParseAddr(loopback), uint16(port)), from, to)
+}
+
+// audioAt decodes what the capture shows arriving at dst between from and to.
+func audioAt(pkts []mediatest.Packet, dst netip.AddrPort, from, to time.Time) []int16 {
 	var win []mediatest.Packet
 	for _, p := range pkts {
 		if !p.Time.Before(from) && p.Time.Before(to) {

@@ -104,22 +104,8 @@ numbers:
 		t.Fatal(err)
 	}
 	dst := netip.AddrPortFrom(netip.MustParseAddr(providerIP), uint16(media0)) //nolint:gosec // a port
-	var heard []mediatest.Packet
-	for _, p := range pkts {
-		if p.Time.After(answered.Add(500 * time.Millisecond)) {
-			heard = append(heard, p)
-		}
-	}
-	assertTone(t, "the caller from the phone network", mediatest.DecodeAudio(mediatest.RTP(heard, mediatest.To(dst))), 700)
-	path, err := bob.LastReceived(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobAudio, _, _, err := mediatest.ReadWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertTone(t, "baresip 1002", mediatest.Trim(bobAudio, 8000, 0.02), 440)
+	assertTone(t, "the caller from the phone network", audioAt(pkts, dst, answered.Add(500*time.Millisecond), time.Now()), 700)
+	assertBaresipHeard(ctx, t, "baresip 1002", bob, 440)
 }
 
 // TestTrunkOutbound: baresip 1001 dials +351210000000. The provider (SIPp)

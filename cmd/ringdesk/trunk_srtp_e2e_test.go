@@ -78,15 +78,7 @@ numbers:
 			}
 			from, to := answered.Add(500*time.Millisecond), answered.Add(3*time.Second)
 			assertTone(t, "the phone", audioTo(pkts, phoneMedia, from, to), 700)
-			path, err := prov.LastReceived(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			heard, _, _, err := mediatest.ReadWAV(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertTone(t, "the SRTP provider", mediatest.Trim(heard, 8000, 0.02), 440)
+			assertBaresipHeard(ctx, t, "the SRTP provider", prov, 440)
 			// on the wire to the provider (baresip sends from a socket bound
 			// to 0.0.0.0, so Ringdesk answers 127.0.0.1): encrypted (a
 			// 10-byte tag more than plain 172-byte PCMU packets) and no tone

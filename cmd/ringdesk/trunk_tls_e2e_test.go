@@ -6,7 +6,6 @@ package main
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -128,23 +127,8 @@ func TestTrunkTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst := netip.AddrPortFrom(netip.MustParseAddr(loopback), uint16(aliceMedia)) //nolint:gosec // a port
-		var heard []mediatest.Packet
-		for _, p := range pkts {
-			if p.Time.After(answered.Add(500 * time.Millisecond)) {
-				heard = append(heard, p)
-			}
-		}
-		assertTone(t, "the caller", mediatest.DecodeAudio(mediatest.RTP(heard, mediatest.To(dst))), 700)
-		path, err := bob.LastReceived(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bobAudio, _, _, err := mediatest.ReadWAV(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		assertTone(t, "the provider (baresip)", mediatest.Trim(bobAudio, 8000, 0.02), 440)
+		assertTone(t, "the caller", audioTo(pkts, aliceMedia, answered.Add(500*time.Millisecond), time.Now()), 700)
+		assertBaresipHeard(ctx, t, "the provider (baresip)", bob, 440)
 	})
 
 	t.Run("unknown CA", func(t *testing.T) {
