@@ -1,6 +1,45 @@
-# lib.sh: helpers shared by load.sh and trunks.sh (sourced inside the
-# private network namespace, after HZ is set). Time, CPU and memory of
-# processes, UDP counters, SIPp runs and their CSV statistics.
+# lib.sh: helpers shared by load.sh and trunks.sh, sourced before anything
+# runs (the functions find the scripts' die, WORK, RINGDESK, ROOT, RDLOG,
+# RDPID and PROBLEMS when they are called). Entering the private network
+# namespace, time, CPU and memory of processes, UDP counters, SIPp runs and
+# their CSV statistics, Ringdesk's log and the steps' problems.
+
+# enter_namespace ARGS...: outside the namespace, make the work dir, build
+# Ringdesk into it when RINGDESK is missing, and re-execute the script ($0)
+# with ARGS in a private network namespace (NETNS=auto: when root and
+# unshare allow; 1: required; 0: never), so that no other test shares its
+# ports, its UDP counters or 127.0.0.2. Inside, it returns at once.
+enter_namespace() {
+	[[ -n ${RD_BENCH_INNER:-} ]] && return 0
+	: "${WORK:=$(mktemp -d "/tmp/ringdesk-$(basename "$0" .sh).XXXXXX")}"
+	mkdir -p "$WORK" || die "cannot create $WORK"
+	export WORK
+	if [[ ! -x $RINGDESK ]]; then
+		echo "$(basename "$0"): $RINGDESK missing, building it into $WORK/ringdesk"
+		(cd "$ROOT" && go build -o "$WORK/ringdesk" ./cmd/ringdesk) || die "go build failed"
+		RINGDESK=$WORK/ringdesk
+	fi
+	RINGDESK=$(cd "$(dirname "$RINGDESK")" && pwd)/$(basename "$RINGDESK")
+	export RINGDESK RD_BENCH_INNER=1
+	if [[ ${NETNS:-auto} != 0 ]] && [[ $(id -u) == 0 ]] && unshare -n true 2>/dev/null; then
+		export NETNS=1
+		exec unshare -n -- "$0" "$@"
+	fi
+	[[ ${NETNS:-auto} == 1 ]] && die "NETNS=1 needs root and unshare -n"
+	export NETNS=0
+	exec "$0" "$@"
+}
+
+# inside_setup: inside the namespace, bring loopback up, enter the work dir,
+# and note the machine's facts (HZ, NPROC, CPU_MODEL); raise open files.
+inside_setup() {
+	if ((NETNS)); then ip link set lo up || die "cannot bring lo up in the namespace"; fi
+	cd "$WORK" || die "no work dir"
+	HZ=$(getconf CLK_TCK)
+	NPROC=$(nproc)
+	CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null
+}
 
 now() { date +%s.%N; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a-b}'; }

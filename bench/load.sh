@@ -62,39 +62,12 @@ command -v sipp >/dev/null || die "sipp not found: run 'make peers' (or test/pee
 [[ $(sipp -v 2>&1) == *RTPSTREAM* ]] || die "this sipp lacks RTPSTREAM (need SIPp >= 3.6 built with it; Debian's sip-tester is)"
 
 # ---------------------------------------------------------------------------
-# Outside the namespace: build if needed, then re-enter in a private network
-# namespace, so that no other test shares our ports or our UDP counters.
-if [[ -z ${RD_LOAD_INNER:-} ]]; then
-	: "${WORK:=$(mktemp -d /tmp/ringdesk-load.XXXXXX)}"
-	mkdir -p "$WORK" || die "cannot create $WORK"
-	export WORK
-	if [[ ! -x $RINGDESK ]]; then
-		echo "load.sh: $RINGDESK missing, building it into $WORK/ringdesk"
-		(cd "$ROOT" && go build -o "$WORK/ringdesk" ./cmd/ringdesk) || die "go build failed"
-		RINGDESK=$WORK/ringdesk
-	fi
-	RINGDESK=$(cd "$(dirname "$RINGDESK")" && pwd)/$(basename "$RINGDESK")
-	export RINGDESK RD_LOAD_INNER=1
-	if [[ ${NETNS:-auto} != 0 ]] && [[ $(id -u) == 0 ]] && unshare -n true 2>/dev/null; then
-		export NETNS=1
-		exec unshare -n -- "$0" "$@"
-	fi
-	[[ ${NETNS:-auto} == 1 ]] && die "NETNS=1 needs root and unshare -n"
-	export NETNS=0
-	exec "$0" "$@"
-fi
-
-# ---------------------------------------------------------------------------
-# Inside: helpers.
-if ((NETNS)); then ip link set lo up || die "cannot bring lo up in the namespace"; fi
-cd "$WORK" || die "no work dir"
-HZ=$(getconf CLK_TCK)
-NPROC=$(nproc)
-CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+# Outside the namespace: build if needed and re-enter in a private one (see
+# enter_namespace). Inside: the work dir and the machine's facts.
+enter_namespace "$@"
+inside_setup
 
 # rtp_queue PID PORT: bytes waiting in the process's UDP sockets other than
 # PORT (its RTP sockets): "total largest"
