@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ringdesk/ringdesk/calls"
-	"github.com/ringdesk/ringdesk/configs/sounds"
+	"github.com/ringdesk/ringdesk/configs"
 	"github.com/ringdesk/ringdesk/internal/peertest"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/dtmf"
@@ -233,11 +233,7 @@ func TestConsultTransfer(t *testing.T) {
 // builtinMusic is the shipped hold music, 8 kHz.
 func builtinMusic(t *testing.T) []int16 {
 	t.Helper()
-	a, err := wav.Decode(strings.NewReader(string(sounds.HoldMusic)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := a.To8k()
+	pcm, err := configs.BuiltinHoldMusic()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,11 +360,7 @@ func writePcap(t *testing.T, name string, pcm []int16) string {
 // speech is about ten seconds of synthetic speech (espeak-ng), at 8 kHz.
 func speech(t *testing.T) []int16 {
 	t.Helper()
-	a, err := wav.ReadFile(peertest.WriteSpeechWAV(t, peertest.SpeechText))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := a.To8k()
+	pcm, err := media.LoadAudio(peertest.WriteSpeechWAV(t, peertest.SpeechText))
 	if err != nil {
 		t.Fatal(err)
 	}
