@@ -78,7 +78,7 @@ func (s *Server) Invite(ctx context.Context, r InviteRequest, h EventHandler) (*
 		if !ok {
 			return nil, fmt.Errorf("invite %s: %w: %q", r.To, ErrNoTrunk, r.Trunk)
 		}
-		b, err := s.trunks.binding(ctx, t, r.To)
+		b, err := s.trunkBinding(ctx, t, r.To)
 		if err != nil {
 			return nil, fmt.Errorf("invite %s via %s: %w", r.To, t.Name, err)
 		}

@@ -647,36 +647,22 @@ func (r *trunkReg) newRequest(method sip.RequestMethod, dest, callID, tag string
 }
 
 // resolve returns where requests to the provider go, looking its host up
-// now (it may move): IP:port, preferring the address family of our
-// listener. Over TLS it is host:port, for the certificate check.
+// now (it may move): IP:port (see lookupTrunkHost). Over TLS it is
+// host:port, for the certificate check.
 func (r *trunkReg) resolve(ctx context.Context) (string, error) {
 	host := strings.Trim(r.t.Host, "[]")
 	port := uint16(r.t.Port) // validated 1-65535
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a.Unmap(), port).String(), nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, r.tt.RequestTimeout)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
-	if err == nil && len(addrs) == 0 {
-		err = errors.New("no addresses")
-	}
+	a, err := r.s.lookupTrunkHost(ctx, host, r.transport, r.tt.RequestTimeout)
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", host, err)
+		return "", err
 	}
 	if r.transport == "TLS" {
 		return net.JoinHostPort(host, strconv.Itoa(int(port))), nil
 	}
-	pick := addrs[0].Unmap()
-	if l := r.s.listenerFor(r.transport); l != nil && l.bound.Addr().Unmap().Is4() {
-		for _, a := range addrs {
-			if a.Unmap().Is4() {
-				pick = a.Unmap()
-				break
-			}
-		}
-	}
-	return netip.AddrPortFrom(pick, port).String(), nil
+	return netip.AddrPortFrom(a, port).String(), nil
 }
 
 // do sends req and waits, up to TrunkTimings.RequestTimeout, for its final

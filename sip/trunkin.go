@@ -153,9 +153,9 @@ func (ts *trunkSet) get(name string) (Trunk, bool) {
 }
 
 // binding is where an INVITE to user through trunk t goes: the Request-URI
-// sip:user@host:port, sent to the provider's address (resolved now when
+// sip:user@host:port, sent to the provider's address (looked up now when
 // the host is a name).
-func (ts *trunkSet) binding(ctx context.Context, t Trunk, user string) (Binding, error) {
+func (s *Server) trunkBinding(ctx context.Context, t Trunk, user string) (Binding, error) {
 	u := sip.Uri{Scheme: "sip", User: user, Host: t.Host, Port: t.Port}
 	if t.Transport != "udp" {
 		u.UriParams = sip.NewParams()
@@ -163,17 +163,9 @@ func (ts *trunkSet) binding(ctx context.Context, t Trunk, user string) (Binding,
 	}
 	addr, err := netip.ParseAddr(t.Host)
 	if err != nil {
-		rctx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		defer cancel()
-		// IPv4 first: Ringdesk's listeners are usually IPv4 ones
-		addrs, rerr := net.DefaultResolver.LookupNetIP(rctx, "ip4", t.Host)
-		if rerr != nil || len(addrs) == 0 {
-			addrs, rerr = net.DefaultResolver.LookupNetIP(rctx, "ip", t.Host)
+		if addr, err = s.lookupTrunkHost(ctx, t.Host, strings.ToUpper(t.Transport), resolveTimeout); err != nil {
+			return Binding{}, err
 		}
-		if rerr != nil || len(addrs) == 0 {
-			return Binding{}, fmt.Errorf("resolve %s: %w", t.Host, errors.Join(ErrUnreachable, rerr))
-		}
-		addr = addrs[0]
 	}
 	return Binding{
 		AOR:       user,
@@ -181,4 +173,29 @@ func (ts *trunkSet) binding(ctx context.Context, t Trunk, user string) (Binding,
 		Source:    netip.AddrPortFrom(addr.Unmap(), uint16(t.Port)), //nolint:gosec // validated 1-65535
 		Transport: strings.ToUpper(t.Transport),
 	}, nil
+}
+
+// lookupTrunkHost looks a provider's host name up now (it may move) for
+// requests over transport, preferring the address family of Ringdesk's
+// listener of that transport. The error wraps ErrUnreachable.
+func (s *Server) lookupTrunkHost(ctx context.Context, host, transport string, timeout time.Duration) (netip.Addr, error) {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no addresses")
+	}
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolve %s: %w", host, errors.Join(ErrUnreachable, err))
+	}
+	pick := addrs[0].Unmap()
+	if l := s.listenerFor(transport); l != nil && l.bound.Addr().Unmap().Is4() {
+		for _, a := range addrs {
+			if a.Unmap().Is4() {
+				pick = a.Unmap()
+				break
+			}
+		}
+	}
+	return pick, nil
 }
