@@ -92,34 +92,44 @@ func (c Config) withDefaults() Config {
 
 // Validate reports the first inconsistency in c (after defaults).
 func (c Config) Validate() error {
+	_, err := c.prepared()
+	return err
+}
+
+// prepared returns c with its defaults and the trunks' parsed values
+// (number style, caller ID in E.164) filled in, or its first inconsistency.
+func (c Config) prepared() (Config, error) {
 	c = c.withDefaults()
 	if c.RingTimeout < time.Second {
-		return fmt.Errorf("calls: ring_timeout %s is shorter than a second", c.RingTimeout)
+		return c, fmt.Errorf("calls: ring_timeout %s is shorter than a second", c.RingTimeout)
 	}
 	if c.MediaTimeout < time.Second {
-		return fmt.Errorf("calls: media_timeout %s is shorter than a second", c.MediaTimeout)
+		return c, fmt.Errorf("calls: media_timeout %s is shorter than a second", c.MediaTimeout)
 	}
 	if c.ShutdownGrace < 0 {
-		return fmt.Errorf("calls: negative shutdown_grace")
+		return c, fmt.Errorf("calls: negative shutdown_grace")
 	}
 	if _, err := tone.Ringback(c.Tones); err != nil {
-		return fmt.Errorf("calls: tones: %w", err)
+		return c, fmt.Errorf("calls: tones: %w", err)
 	}
 	switch c.InbandDTMF {
 	case InbandAuto, InbandAlways, InbandNever:
 	default:
-		return fmt.Errorf("calls: inband_dtmf %q is not auto, always or never", c.InbandDTMF)
+		return c, fmt.Errorf("calls: inband_dtmf %q is not auto, always or never", c.InbandDTMF)
 	}
 	seen := make(map[string]bool, len(c.Extensions))
 	for _, e := range c.Extensions {
 		if e.Number == "" {
-			return fmt.Errorf("calls: an extension has no number")
+			return c, fmt.Errorf("calls: an extension has no number")
 		}
 		if seen[e.Number] {
-			return fmt.Errorf("calls: extension %q appears twice", e.Number)
+			return c, fmt.Errorf("calls: extension %q appears twice", e.Number)
 		}
 		seen[e.Number] = true
 	}
 	c.Trunks = append([]Trunk(nil), c.Trunks...) // validateTrunks fills in
-	return c.validateTrunks()
+	if err := c.validateTrunks(); err != nil {
+		return c, err
+	}
+	return c, nil
 }

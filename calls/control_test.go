@@ -2,6 +2,7 @@ package calls_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -306,7 +307,13 @@ func TestConferenceAPI(t *testing.T) {
 
 	// the host (the callee) leaves: with two parties, that ends the call
 	if err := c.Remove(ctx, p.calleeLeg); err != nil {
-		t.Fatalf("Remove the host: %v", err)
+		var why []string
+		for _, e := range h.Obs.forCall(p.id) {
+			if ended, ok := e.(calls.CallEnded); ok {
+				why = append(why, fmt.Sprintf("ended: cause %s by %s, legs %+v", ended.Record.Cause, ended.Record.HungUpBy, ended.Record.Legs))
+			}
+		}
+		t.Fatalf("Remove the host: %v; events %v %s", err, eventNames(h.Obs.forCall(p.id)), why)
 	}
 	waitBye(t, "caller", p.call)
 	waitBye(t, "callee", p.ic)

@@ -64,12 +64,8 @@ type Switch struct {
 
 // NewSwitch returns a switch that routes calls between cfg's extensions.
 func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logger) (*Switch, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	cfg = cfg.withDefaults()
-	cfg.Trunks = append([]Trunk(nil), cfg.Trunks...)
-	if err := cfg.validateTrunks(); err != nil { // fills in parsed values
+	cfg, err := cfg.prepared()
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Record && cfg.RecordingsDir == "" {
@@ -91,7 +87,6 @@ func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logge
 	if len(music) == 0 {
 		music = defaultMusic()
 	}
-	var err error
 	if s.music, err = media.NewMusicStream("hold music", music, log); err != nil {
 		return nil, fmt.Errorf("calls: hold music: %w", err)
 	}
