@@ -47,15 +47,18 @@ const (
 // the package documentation on why validity is not required). A number that
 // is only possible as a local number without its area code (US "555 0123"),
 // and short codes such as "112", are errors wrapping ErrInvalid. An unknown
-// country is an error wrapping ErrCountry.
+// country is an error wrapping ErrCountry; an empty country reads only
+// international numbers ("+351210000000").
 func Normalize(raw, country string) (string, error) {
-	region, err := regionOf(country)
-	if err != nil {
-		return "", err
-	}
 	s, err := clean(raw)
 	if err != nil {
 		return "", err
+	}
+	region := unknownRegion
+	if country != "" || s[0] != '+' {
+		if region, err = regionOf(country); err != nil {
+			return "", err
+		}
 	}
 	n, err := read(raw, s, region)
 	if err != nil {
@@ -187,6 +190,10 @@ func regionOf(country string) (string, error) {
 	}
 	return region, nil
 }
+
+// unknownRegion is libphonenumber's region for numbers read without a
+// country: only international numbers ("+...") can be.
+const unknownRegion = "ZZ"
 
 // invalid reports raw as an invalid number, quoting at most maxInput bytes
 // of it.

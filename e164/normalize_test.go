@@ -96,7 +96,8 @@ func TestNormalize(t *testing.T) {
 
 		// Countries.
 		{"unknown country", "+351210000000", "XX", "", ErrCountry},
-		{"empty country", "+351210000000", "", "", ErrCountry},
+		{"empty country, international", "+351210000000", "", "+351210000000", nil},
+		{"empty country, national", "210000000", "", "", ErrCountry},
 		{"alpha-3 country", "210000000", "PRT", "", ErrCountry},
 		{"non-geographic region", "+80012345678", "001", "", ErrCountry},
 		{"country code as country", "210000000", "35", "", ErrCountry},
@@ -135,6 +136,25 @@ func TestValidCountry(t *testing.T) {
 	for _, c := range []string{"", "P", "ZZ", "PRT", "Portugal"} {
 		if err := ValidCountry(c); !errors.Is(err, ErrCountry) {
 			t.Errorf("ValidCountry(%q) = %v, want ErrCountry", c, err)
+		}
+	}
+}
+
+// TestNormalizeWithoutCountry: with no country only international numbers
+// are read.
+func TestNormalizeWithoutCountry(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		err      error
+	}{
+		{"+351 21 000 0000", "+351210000000", nil},
+		{"+44 20 7946 0000", "+442079460000", nil},
+		{"210000000", "", ErrCountry},
+		{"+999 1234", "", ErrInvalid},
+	} {
+		got, err := Normalize(tc.in, "")
+		if got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("Normalize(%q, \"\") = %q, %v; want %q, %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
 }
