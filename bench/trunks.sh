@@ -316,8 +316,11 @@ trunks:
     port: $PROV_PORT
     networks: ["$PROV_IP/32"]
     country: PT
+dialplan: $name-dialplan.yaml
+EOF
+	cat >"$WORK/$name-dialplan.yaml" <<EOF
 numbers:
-  "$DID": "1002"
+  "$DID": {action: extension 1002}
 EOF
 	start_ringdesk "$name" "$WORK/$name.yaml"
 	timeout 15 sipp "127.0.0.1:${K_PORT[$K]}" -sf "$ROOT/test/peers/sipp/register.xml" -i 127.0.0.1 -p "$UAS_PORT" \

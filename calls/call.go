@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/ringdesk/ringdesk/dialplan"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/dtmf"
 	"github.com/ringdesk/ringdesk/media/sdp"
@@ -45,9 +47,10 @@ type Call struct {
 	sw  *Switch
 	log *slog.Logger
 
-	events chan legEvent
-	cmds   chan command
-	done   chan struct{} // closed when run returns
+	events  chan legEvent
+	cmds    chan command
+	done    chan struct{} // closed when run returns
+	closing chan struct{} // closed when the supervisor stops taking commands (teardown)
 
 	caller   *Leg
 	branches []*Leg
@@ -92,6 +95,12 @@ type Call struct {
 	out      *outside // a call to a number outside: the trunks left to try
 	channels []string // trunk channels the call holds
 
+	// the dialplan
+	flow         *flow   // the route's flow, running while nobody took the call
+	route        *routed // what the dialplan did with the call; nil without
+	offer        *offer  // the phones the flow rings now
+	selfAnswered bool    // Ringdesk answered the caller for the flow
+
 	sipMu  sync.Mutex
 	sipIDs map[string]bool // SIP Call-IDs of the call's legs, for REFER with Replaces
 }
@@ -122,6 +131,7 @@ func newCall(sw *Switch, in *sip.InboundCall) *Call {
 		events:    make(chan legEvent, eventQueue),
 		cmds:      make(chan command),
 		done:      make(chan struct{}),
+		closing:   make(chan struct{}),
 		started:   time.Now(),
 		playEnded: make(chan struct{}, 1),
 	}
@@ -216,14 +226,18 @@ func (c *Call) start(ctx context.Context) bool {
 	c.log.Debug("call started", "caller", c.caller.party.Extension, "dialed", in.Dialed,
 		"source", in.Source.String(), "user_agent", in.UserAgent)
 
-	ext, ok, cause := c.destination(in)
+	dest, cause := c.destination(in)
 	if cause != CauseUnknown {
 		c.finish(cause, RoleSystem)
 		return true
 	}
-	if !ok {
+	if dest.plan != nil {
+		return c.startFlow(ctx, dest.plan, dest.route)
+	}
+	if !dest.ok {
 		return c.startOutside(ctx)
 	}
+	ext := dest.ext
 	c.callee = Party{Extension: ext.Number, Name: ext.Name, AgentID: ext.AgentID, URI: "sip:" + ext.Number}
 	var targets []sip.Binding
 	for _, b := range c.sw.sig.Bindings(ext.Number) {
@@ -252,47 +266,80 @@ func (c *Call) start(ctx context.Context) bool {
 	return false
 }
 
-// destination decides where a call goes: an extension (ok), a number
-// outside (an agent dialing out: c.out is set), or nowhere (a cause).
-func (c *Call) destination(in *sip.InboundCall) (Extension, bool, Cause) {
+// target is where a call goes: an extension (ok), a number of the
+// dialplan (plan), or, with neither, a number outside (c.out is set).
+type target struct {
+	ext   Extension
+	ok    bool
+	plan  *dialplan.Plan
+	route dialplan.Route
+}
+
+// destination decides where a call goes, or why nowhere (a cause).
+func (c *Call) destination(in *sip.InboundCall) (target, Cause) {
 	if in.Trunk != "" {
 		if !c.sw.takeChannel(in.Trunk) {
 			c.log.Info("trunk full: call refused", "trunk", in.Trunk)
-			return Extension{}, false, CauseCongestion
+			return target{}, CauseCongestion
 		}
 		c.channels = append(c.channels, in.Trunk)
 		did, err := c.sw.didOf(in)
 		if err != nil {
 			c.log.Info("called number not understood", "trunk", in.Trunk, "dialed", in.Dialed, "error", err)
-			return Extension{}, false, CauseNotFound
+			return target{}, CauseNotFound
 		}
-		var ext Extension
-		number, ok := "", false
-		if c.sw.cfg.Numbers != nil {
-			number, ok = c.sw.cfg.Numbers.RouteNumber(did)
-		}
-		if ok {
-			ext, ok = c.sw.ext[number]
-		}
+		t, ok := c.numberTarget(did, false)
 		if !ok {
-			c.log.Info("no extension for the number", "trunk", in.Trunk, "did", did)
-			return Extension{}, false, CauseNotFound
+			c.log.Info("number not in the dialplan", "trunk", in.Trunk, "did", did)
+			return target{}, CauseNotFound
 		}
-		c.log.Debug("call from a trunk", "trunk", in.Trunk, "did", did, "extension", ext.Number)
-		return ext, true, CauseUnknown
+		c.log.Debug("call from a trunk", "trunk", in.Trunk, "did", did)
+		return t, CauseUnknown
 	}
 	if ext, ok := c.sw.ext[in.Dialed]; ok {
-		return ext, true, CauseUnknown
+		return target{ext: ext, ok: true}, CauseUnknown
 	}
-	// Only the configured extensions' phones may call out (never a call
-	// that came in from a trunk, nor a SIP user without an extension).
+	// Only the configured extensions' phones may call the dialplan's
+	// internal numbers and out (never a call that came in from a trunk,
+	// nor a SIP user without an extension). A DID of the dialplan dialed
+	// by an agent goes out like any outside number, as on other PBXs.
 	if _, agent := c.sw.ext[in.AuthUser]; agent {
+		if t, ok := c.numberTarget(in.Dialed, true); ok {
+			return t, CauseUnknown
+		}
 		if o, ok := c.sw.outsideNumber(in.Dialed); ok {
 			c.out = o
-			return Extension{}, false, CauseUnknown
+			return target{}, CauseUnknown
 		}
 	}
-	return Extension{}, false, CauseNotFound
+	return target{}, CauseNotFound
+}
+
+// numberTarget routes a number of the dialplan (with internal, only an
+// internal number, not a DID). A number that only rings an extension or
+// an outside number is put straight through, as a call to the extension
+// would be.
+func (c *Call) numberTarget(number string, internal bool) (target, bool) {
+	plan := c.sw.Plan()
+	if plan == nil {
+		return target{}, false
+	}
+	r, ok := plan.Route(number, time.Now())
+	if !ok || (internal && strings.HasPrefix(r.Number.Number, "+")) {
+		return target{}, false
+	}
+	if direct(r) {
+		if r.Action.Kind == dialplan.ExtensionAction {
+			ext, ok := c.sw.ext[r.Action.Target]
+			return target{ext: ext, ok: ok}, ok
+		}
+		o, ok := c.sw.routeOutside(r.Action.Target)
+		if ok {
+			c.out = o
+		}
+		return target{}, ok
+	}
+	return target{plan: plan, route: r}, true
 }
 
 // callerMedia opens the caller's RTP session and answers its offer (or
@@ -474,7 +521,7 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 		c.endLeg(ctx, leg, ev.Code, cause)
 		if leg.trunk != "" {
 			c.releaseChannel(leg.trunk)
-			if c.winner == nil && !c.ended && failover(ev.Code) && c.liveBranches() == 0 {
+			if c.winner == nil && !c.ended && failover(ev.Code) && c.liveBranches() == 0 && c.out != nil {
 				c.log.Info("trunk failed: trying the next", "trunk", leg.trunk, "code", ev.Code)
 				if c.ringTrunk(ctx, c.caller.neg.Codec.Name) {
 					return
@@ -484,6 +531,9 @@ func (c *Call) handle(ctx context.Context, e legEvent) {
 				c.finish(CauseCongestion, RoleSystem)
 				return
 			}
+		}
+		if c.selfAnswered {
+			return // the flow goes on (endLeg settled its offer)
 		}
 		if c.winner == nil && c.liveBranches() == 0 && !c.ended {
 			c.finish(c.branchCause())
@@ -506,6 +556,14 @@ func (c *Call) progress(leg *Leg, ev sip.ProgressReceived) {
 	if first {
 		leg.state = LegStateRinging
 		leg.rec.Ringing = time.Now()
+	}
+	if c.selfAnswered {
+		// The caller is answered: it hears Ringdesk's ringback or music,
+		// never a phone's early media.
+		if first {
+			c.sw.observe(LegRinging{base: c.base(), Leg: leg.snapshot()})
+		}
+		return
 	}
 	early := len(ev.SDP) > 0 && c.caller.hasNeg
 	if early {
@@ -564,7 +622,7 @@ func (c *Call) answer(ctx context.Context, leg *Leg, ev sip.Answered) {
 	if err := leg.takeAnswer(ev.SDP); err != nil {
 		c.log.Warn("callee answer refused", "leg_id", string(leg.id), "error", err)
 		c.endLeg(ctx, leg, 488, CauseIncompatible)
-		if c.liveBranches() == 0 {
+		if c.liveBranches() == 0 && !c.selfAnswered {
 			c.finish(CauseIncompatible, RoleSystem)
 		}
 		return
@@ -585,6 +643,23 @@ func (c *Call) answer(ctx context.Context, leg *Leg, ev sip.Answered) {
 	}
 	c.parties = []*Leg{c.caller, leg}
 	c.host = leg
+	c.agentBusy(leg)
+	c.agentBusy(c.caller)
+	if c.selfAnswered {
+		c.flowAnswered(leg)
+		c.listen(leg)
+		c.rewire()
+		c.mediaTimer.Reset(c.sw.cfg.MediaTimeout)
+		c.log.Debug("agent answered", "leg_id", string(leg.id), "agent", leg.party.AgentID)
+		c.sw.observe(CallAnswered{base: c.base(), Leg: leg.snapshot()})
+		if c.route != nil && c.route.queue != "" {
+			c.sw.observe(QueueLeft{base: c.base(), Queue: c.route.queue, Reason: QueueAnswered, Waited: c.route.queueWait})
+		}
+		if c.sw.cfg.Record {
+			_ = c.startRecording()
+		}
+		return
+	}
 	c.listen(c.caller)
 	c.listen(leg)
 	c.rewire()
@@ -724,6 +799,21 @@ func (c *Call) sendInfo(ctx context.Context, to *Leg, contentType string, body [
 func (c *Call) checkMedia() {
 	timeout := c.sw.cfg.MediaTimeout
 	now := time.Now()
+	if c.selfAnswered && c.winner == nil {
+		// in the flow: only the caller is there to fall silent
+		last := c.caller.rtp.LastReceived()
+		if c.caller.rec.Answered.After(last) {
+			last = c.caller.rec.Answered
+		}
+		silent := now.Sub(last)
+		if silent >= timeout {
+			c.log.Warn("media timeout in the dialplan", "silent_for", silent.Round(time.Second))
+			c.finish(CauseMediaTimeout, RoleSystem)
+			return
+		}
+		c.mediaTimer.Reset(timeout - silent)
+		return
+	}
 	if c.anyHolding() || c.winner == nil || len(c.parties) < 2 || c.liveDials() > 0 {
 		c.mediaTimer.Reset(timeout)
 		return
@@ -774,6 +864,7 @@ func (c *Call) endLeg(ctx context.Context, leg *Leg, code int, cause Cause) {
 	leg.rec.Ended = time.Now()
 	leg.rec.Status = code
 	leg.rec.Cause = cause
+	c.agentFree(leg)
 	c.detach(leg)
 	if leg.rtp != nil {
 		_ = leg.rtp.Close()
@@ -782,7 +873,8 @@ func (c *Call) endLeg(ctx context.Context, leg *Leg, code int, cause Cause) {
 		c.early = nil
 	}
 	if leg.dir == Outbound && leg != c.winner && !wasAnswered {
-		c.sw.observe(LegEnded{base: c.base(), Leg: leg.snapshot()})
+		c.sw.observe(LegEnded{base: c.base(), Leg: leg.snapshot(), RangOut: leg.rangOut})
+		c.offerLegEnded(leg)
 	}
 }
 
@@ -826,6 +918,7 @@ func (c *Call) finish(cause Cause, by Role) {
 
 // teardown hangs up every leg still up, closes media and reports the record.
 func (c *Call) teardown(ctx context.Context) {
+	close(c.closing) // commands sent from now on get ErrCallEnded
 	if !c.ended {
 		c.finish(CauseInternal, RoleSystem)
 	}
@@ -839,6 +932,8 @@ func (c *Call) teardown(ctx context.Context) {
 		d.stop()
 	}
 	c.stopRecallTimer()
+	c.stopFlow()
+	c.endRoute()
 	now := time.Now()
 	if !c.holdSince.IsZero() {
 		c.holdTotal += now.Sub(c.holdSince)
@@ -887,6 +982,7 @@ func (c *Call) teardown(ctx context.Context) {
 	for _, l := range c.legs {
 		rec.Legs = append(rec.Legs, l.snapshot())
 	}
+	c.routeRecord(&rec)
 	c.log.Debug("call ended", "cause", c.cause.String(), "status", c.status, "hung_up_by", c.hungUpBy.String(),
 		"talk", rec.TalkDuration.Round(time.Millisecond), "ring", rec.RingDuration.Round(time.Millisecond),
 		"held", rec.HoldDuration.Round(time.Millisecond))

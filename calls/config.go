@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ringdesk/ringdesk/acd"
+	"github.com/ringdesk/ringdesk/dialplan"
 	"github.com/ringdesk/ringdesk/media/tone"
 )
 
@@ -66,9 +68,19 @@ type Config struct {
 	Routes []Route `yaml:"routes"`
 	// Dialing says how agents dial outside numbers.
 	Dialing Dialing `yaml:"dialing"`
-	// Numbers routes numbers called from outside (DIDs) to extensions;
-	// nil: none.
-	Numbers NumberRouter `yaml:"-"`
+	// Plan is the dialplan: what numbers called from outside (DIDs) and
+	// internal numbers do. nil: only extensions and outside numbers are
+	// reachable. Switch.SetPlan replaces it while calls run.
+	Plan *dialplan.Plan `yaml:"-"`
+	// Agents is the agents' presence, shared with the admin API; nil: a
+	// pool of the extensions' agents, all online.
+	Agents *acd.Pool `yaml:"-"`
+	// VoicemailDir is where voicemail messages go, in YYYY/MM/DD
+	// subdirectories; required when the plan has a voicemail box.
+	VoicemailDir string `yaml:"-"`
+	// Beep is the tone before a voicemail message (8 kHz PCM); empty: a
+	// built-in 1 kHz beep.
+	Beep []int16 `yaml:"-"`
 }
 
 func (c Config) withDefaults() Config {

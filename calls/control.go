@@ -53,7 +53,7 @@ func (c *Call) do(ctx context.Context, fn func(ctx context.Context) error) error
 	cmd := command{fn: fn, reply: make(chan error, 1)}
 	select {
 	case c.cmds <- cmd:
-	case <-c.done:
+	case <-c.closing:
 		return ErrCallEnded
 	case <-ctx.Done():
 		return ctx.Err()

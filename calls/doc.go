@@ -1,7 +1,7 @@
 // Package calls is Ringdesk's call control: it turns a caller's INVITE into a
-// conversation. It may import sip, media, media/sdp and e164 (and, later,
-// dialplan, ivr, acd, recordings); nothing imports it but cmd/ringdesk and,
-// later, web.
+// conversation. It may import sip, media, media/sdp, e164, dialplan, ivr
+// and acd (and, later, recordings); nothing imports it but cmd/ringdesk
+// and, later, web.
 //
 // Main types:
 //
@@ -9,9 +9,9 @@
 //     each new call (503 while shutting down), runs it and drains on shutdown.
 //   - Call: one conversation from the first INVITE to the last BYE, owned by
 //     one supervisor goroutine; SIP goroutines only post events to it.
-//   - Trunk, Route, Dialing, NumberRouter (Numbers): trunk policy. A call
-//     from a trunk has its called number normalised to E.164 (package
-//     e164) and routed to an extension; an agent's call to an outside
+//   - Trunk, Route, Dialing: trunk policy. A call from a trunk has its
+//     called number normalised to E.164 (package e164) and routed by the
+//     dialplan; an agent's call to an outside
 //     number goes through the trunks of the longest matching route, in
 //     order, each writing the number and caller ID its way; a 5xx, 408, no
 //     response or refused credentials moves on to the next, another 4xx or
@@ -22,11 +22,26 @@
 //     call may use different codecs and the relay transcodes.
 //   - Cause: why a call or leg ended, with the table that maps it to the SIP
 //     status a caller sees and the Reason header (RFC 3326, Q.850 causes).
+//   - The dialplan (Config.Plan, Switch.SetPlan): a number of the plan is
+//     either put straight through (it only rings an extension or an
+//     outside number, with no message first) or answered by Ringdesk,
+//     whose flow (flow.go, on its own goroutine owned by the call) plays
+//     the welcome or after-hours message, offers IVR menus (package ivr:
+//     barge-in, timeouts, retries), rings ring groups and queues by the
+//     agents' presence (package acd: sequential by login order with
+//     cycles, simultaneous, longest idle; forwarding to outside numbers),
+//     keeps queue callers with hold music and announcements, and records
+//     voicemail. The flow reaches the call only through commands; the
+//     caller hears silence in menus, ringback while a ring group rings and
+//     music in queues. Calls keep the plan they started with.
 //   - Observer and the events CallStarted, LegRinging, LegEnded,
 //     CallAnswered, CallHeld, CallResumed, PartyHeld, PartyResumed,
 //     LegConnected, LegLeft, HostChanged, DigitReceived, TransferStarted,
-//     TransferEnded, TransferRecalled, Recording*, CallEnded (with the
-//     CallRecord): how call records and, later, tickets learn about calls.
+//     TransferEnded, TransferRecalled, Recording*, CallRouted,
+//     MenuSelected, MenuFailed, QueueJoined, QueueFull, QueueLeft,
+//     VoicemailLeft, CallEnded (with the CallRecord and its RouteRecord:
+//     number, department, menu path, queue, wait, abandoned, voicemail):
+//     how call records and, later, tickets learn about calls.
 //   - The control API on *Call (found with Switch.Call): Hold, Resume,
 //     AddParticipant, Remove, End, BlindTransfer, StartConsult,
 //     CompleteConsult, CancelConsult, Start/Pause/Resume/DeleteRecording,

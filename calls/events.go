@@ -129,6 +129,9 @@ type CallRecord struct {
 	Recording *Recording `json:"recording,omitempty"`
 	// Transfers lists the call's transfers, in order.
 	Transfers []TransferRecord `json:"transfers,omitempty"`
+	// Route is what the dialplan did with the call; nil when the call did
+	// not go through it.
+	Route *RouteRecord `json:"route,omitempty"`
 }
 
 // Recording is a call's recording file when the call ended.
@@ -211,6 +214,9 @@ type LegRinging struct {
 type LegEnded struct {
 	base
 	Leg LegRecord `json:"leg"`
+	// RangOut: an agent's phone rang for the whole ring interval and
+	// nobody picked up.
+	RangOut bool `json:"rang_out,omitempty"`
 }
 
 // CallAnswered: a callee answered; the call is connected.
@@ -334,3 +340,103 @@ func (r Role) MarshalText() ([]byte, error) { return []byte(strings.ToLower(r.St
 
 // MarshalText implements encoding.TextMarshaler: the lower-case name.
 func (s LegState) MarshalText() ([]byte, error) { return []byte(strings.ToLower(s.String())), nil }
+
+// Reasons a caller leaves a queue (QueueLeft).
+const (
+	QueueAnswered  = "answered"  // an agent took the call
+	QueueAbandoned = "abandoned" // the caller hung up while waiting or ringing
+	QueueTimeout   = "timeout"   // the queue's maximum wait passed
+	QueueHungUp    = "hung_up"   // Ringdesk ended the call (shutdown, failure)
+)
+
+// CallRouted: the dialplan took the call: Ringdesk answered it for the
+// flow of Number (a DID or internal number).
+type CallRouted struct {
+	base
+	Number      string `json:"number"`
+	Description string `json:"description,omitempty"`
+	Department  string `json:"department,omitempty"`
+	// Open: within the number's business hours.
+	Open bool `json:"open"`
+}
+
+// MenuSelected: the caller chose an option of an IVR menu. Path is the
+// caller's whole way through the menus so far, "Support > Billing".
+type MenuSelected struct {
+	base
+	Menu   string `json:"menu"`
+	Digit  byte   `json:"digit"`
+	Option string `json:"option"`
+	Path   string `json:"path"`
+}
+
+// MenuFailed: the caller pressed nothing, or only invalid keys, through
+// every retry of a menu.
+type MenuFailed struct {
+	base
+	Menu string `json:"menu"`
+	// NoInput: the last attempt timed out (else it was an invalid key).
+	NoInput bool `json:"no_input"`
+}
+
+// QueueJoined: the caller waits in a queue.
+type QueueJoined struct {
+	base
+	Queue    string `json:"queue"`
+	Position int    `json:"position"`
+}
+
+// QueueFull: the queue already held its maximum of callers; the caller
+// goes to its fallback.
+type QueueFull struct {
+	base
+	Queue string `json:"queue"`
+}
+
+// QueueLeft: the caller left a queue: answered, abandoned (hung up), or
+// sent on after the maximum wait.
+type QueueLeft struct {
+	base
+	Queue  string        `json:"queue"`
+	Reason string        `json:"reason"`
+	Waited time.Duration `json:"waited"`
+}
+
+// VoicemailLeft: the caller left a voicemail message.
+type VoicemailLeft struct {
+	base
+	Voicemail Voicemail `json:"voicemail"`
+	MenuPath  string    `json:"menu_path,omitempty"`
+}
+
+// Voicemail is a message left in a voicemail box.
+type Voicemail struct {
+	Box        string        `json:"box"`
+	Department string        `json:"department,omitempty"`
+	Path       string        `json:"path"`
+	Duration   time.Duration `json:"duration"`
+	Size       int64         `json:"size"`
+	Started    time.Time     `json:"started"`
+}
+
+// RouteRecord is what the dialplan did with a call.
+type RouteRecord struct {
+	// Number is the dialplan number called (E.164 DID or internal number).
+	Number string `json:"number"`
+	// Department is the last one the flow reached: the number's, a menu
+	// option's, a ring group's or queue's, a voicemail box's.
+	Department string `json:"department,omitempty"`
+	// Open: the call came within business hours.
+	Open bool `json:"open"`
+	// MenuPath is the caller's way through the menus, "Support > Billing".
+	MenuPath string `json:"menu_path,omitempty"`
+	// Queue is the last queue the caller waited in; QueueWait the time
+	// spent in queues.
+	Queue     string        `json:"queue,omitempty"`
+	QueueWait time.Duration `json:"queue_wait,omitempty"`
+	// Waited is from the first agent rung to the answer (or to the hang-up).
+	Waited time.Duration `json:"waited,omitempty"`
+	// Abandoned: the caller hung up while waiting for an agent.
+	Abandoned bool       `json:"abandoned,omitempty"`
+	Voicemail *Voicemail `json:"voicemail,omitempty"`
+}

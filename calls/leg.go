@@ -47,6 +47,11 @@ type Leg struct {
 	part     *media.Participant // its place in the call's mixer, nil in relay mode
 	inband   bool               // its mixer participant detects in-band DTMF
 	lastKey  lastDigit
+
+	// the dialplan
+	quiet     bool // a caller in the flow between prompts: hears nothing
+	rangOut   bool // an agent's phone that rang until the flow gave up
+	busyAgent bool // presence counts the leg's agent on this call
 }
 
 // lastDigit remembers a leg's last keypress, to report a key a phone sends

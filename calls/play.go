@@ -70,8 +70,8 @@ func (c *Call) Play(ctx context.Context, leg LegID, src media.FrameSource) (*Pla
 	}
 	pb := &Playback{c: c, src: src, done: make(chan struct{})}
 	err := c.do(ctx, func(context.Context) error {
-		if err := c.answeredCheck(); err != nil {
-			return err
+		if c.ended || (c.winner == nil && !c.selfAnswered) {
+			return ErrNotAnswered
 		}
 		if leg != "" {
 			l, err := c.findParty(leg)

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/ringdesk/ringdesk/acd"
+	"github.com/ringdesk/ringdesk/dialplan"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/tone"
 	"github.com/ringdesk/ringdesk/sip"
@@ -55,6 +58,10 @@ type Switch struct {
 	music, ringback *media.MusicStream
 	closeStreams    sync.Once
 
+	plan atomic.Pointer[dialplan.Plan]
+	pool *acd.Pool
+	beep []int16
+
 	mu       sync.Mutex
 	calls    map[CallID]*Call
 	channels map[string]int // calls per trunk
@@ -82,6 +89,22 @@ func NewSwitch(cfg Config, sig Signaling, m Media, obs Observer, log *slog.Logge
 	}
 	for _, e := range cfg.Extensions {
 		s.ext[e.Number] = e
+	}
+	s.plan.Store(cfg.Plan)
+	s.pool = cfg.Agents
+	if s.pool == nil {
+		s.pool = acd.NewPool(acd.Options{StartOnline: true})
+		var agents []acd.AgentInfo
+		for _, e := range cfg.Extensions {
+			if e.AgentID != "" {
+				agents = append(agents, acd.AgentInfo{ID: e.AgentID, Name: e.Name, Extension: e.Number})
+			}
+		}
+		s.pool.SetAgents(agents)
+	}
+	s.beep = cfg.Beep
+	if len(s.beep) == 0 {
+		s.beep = beepTone()
 	}
 	music := cfg.HoldMusic
 	if len(music) == 0 {
@@ -220,3 +243,13 @@ func (s *Switch) partyFor(in *sip.InboundCall) Party {
 	}
 	return Party{Extension: authUser, Name: from.DisplayName, URI: from.URI}
 }
+
+// Plan is the dialplan new calls are routed by (nil: none).
+func (s *Switch) Plan() *dialplan.Plan { return s.plan.Load() }
+
+// SetPlan replaces the dialplan for new calls; calls in progress finish
+// on the plan they started with.
+func (s *Switch) SetPlan(p *dialplan.Plan) { s.plan.Store(p) }
+
+// Agents is the agents' presence the switch rings by.
+func (s *Switch) Agents() *acd.Pool { return s.pool }

@@ -34,6 +34,7 @@ func (c *Call) keypress(leg *Leg, d byte, source string) {
 	leg.lastKey = lastDigit{digit: d, source: source, at: now}
 	c.log.Debug("digit", "leg_id", string(leg.id), "digit", string(rune(d)), "source", source)
 	c.sw.observe(DigitReceived{base: c.base(), Leg: leg.id, Digit: d, Source: source})
+	c.flowDigit(leg, d)
 }
 
 // canHear: Ringdesk may send to the leg (its phone is not holding).
@@ -71,14 +72,14 @@ func (c *Call) rewire() {
 	want := make(map[*Leg]*media.MusicStream, len(c.parties))
 	for _, p := range c.parties {
 		switch {
-		case !p.canHear(), c.promptFor(p) && p.heard():
+		case !p.canHear(), c.promptFor(p) && p.heard(), p.quiet:
 		case p.ringback:
 			want[p] = c.sw.ringback
 		case p.apiHeld, len(active) == 1 && active[0] == p, len(active) == 0:
 			want[p] = c.sw.music
 		}
 	}
-	needMixer := c.rec != nil || len(active) > 2 || len(c.playing) > 0
+	needMixer := c.recTap() != nil || len(active) > 2 || len(c.playing) > 0
 	for _, p := range c.parties {
 		if c.needsInband(p) {
 			needMixer = true
@@ -165,10 +166,13 @@ func (c *Call) detach(leg *Leg) {
 
 // recTap is the mixer's tap: the recorder, or nil.
 func (c *Call) recTap() media.FrameTap {
-	if c.rec == nil {
-		return nil
+	switch {
+	case c.rec != nil:
+		return c.rec
+	case c.route != nil && c.route.vmRec != nil:
+		return c.route.vmRec
 	}
-	return c.rec
+	return nil
 }
 
 // startRecording records the call from now on, into

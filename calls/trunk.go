@@ -54,22 +54,6 @@ type Route struct {
 	Trunks []string `yaml:"trunks"`
 }
 
-// NumberRouter says which extension a number called from outside rings.
-// The dialplan will route numbers fully; until then Numbers maps them.
-type NumberRouter interface {
-	// RouteNumber returns the extension for did, an E.164 number.
-	RouteNumber(did string) (extension string, ok bool)
-}
-
-// Numbers maps DIDs (E.164) to extensions.
-type Numbers map[string]string
-
-// RouteNumber implements NumberRouter.
-func (n Numbers) RouteNumber(did string) (string, bool) {
-	ext, ok := n[did]
-	return ext, ok
-}
-
 // Dialing says how agents dial outside numbers.
 type Dialing struct {
 	// Country (ISO 3166 alpha-2) is the country of national numbers agents
@@ -207,6 +191,11 @@ func (s *Switch) outsideNumber(dialed string) (*outside, bool) {
 	if err != nil || !ok {
 		return nil, false
 	}
+	return s.routeOutside(number)
+}
+
+// routeOutside returns the trunks to try for an E.164 number.
+func (s *Switch) routeOutside(number string) (*outside, bool) {
 	prefixes := make([]string, len(s.cfg.Routes))
 	for i, r := range s.cfg.Routes {
 		prefixes[i] = r.Prefix
@@ -308,4 +297,25 @@ func (c *Call) releaseChannel(name string) {
 // a wrong number.
 func failover(code int) bool {
 	return code == 408 || code == 401 || code == 407 || (code >= 500 && code < 600)
+}
+
+// OutsideNumber checks a number an agent would dial out (a forwarding
+// number, say): it returns it in E.164 when the dialing rules take it and
+// a route has trunks for it.
+func (s *Switch) OutsideNumber(dialed string) (string, error) {
+	if len(s.cfg.Routes) == 0 || s.cfg.Dialing.Country == "" {
+		return "", errors.New("no trunk routes: outside numbers cannot be called")
+	}
+	rules := e164.DialRules{Country: s.cfg.Dialing.Country}
+	number, ok, err := rules.Outside(dialed)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("%q is not an outside number", dialed)
+	}
+	if _, ok := s.routeOutside(number); !ok {
+		return "", fmt.Errorf("no route takes %s", number)
+	}
+	return number, nil
 }

@@ -53,7 +53,7 @@ func newTrunkRig(t *testing.T, n int, f func(*calls.Config)) *trunkRig {
 	h := newHarness(t, withTrunks(ts...), withCalls(func(c *calls.Config) {
 		c.Trunks = pols
 		c.Routes = []calls.Route{{Prefix: "*", Trunks: trunkNames[:n]}}
-		c.Numbers = calls.Numbers{"+351210000000": "1002"}
+		c.Plan = testPlan(t, `numbers: {"+351210000000": {action: extension 1002}}`)
 		if f != nil {
 			f(c)
 		}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/configs/sounds"
@@ -53,6 +55,9 @@ type Config struct {
 	DataDir string
 	// Agents are the people who answer calls, in file order.
 	Agents []Agent
+	// WrapUp is how long an agent rests after a call before the dialplan
+	// rings them again (calls.wrap_up; 0: none).
+	WrapUp time.Duration
 }
 
 // Agent is one person who answers calls.
@@ -102,9 +107,10 @@ func SampleYAML() []byte {
 // result is what parse found: the composed Config, our own problems, and
 // what the packages' Validate methods say about the composed Configs.
 type result struct {
-	cfg *Config
-	own []problem
-	pkg []problem
+	file string
+	cfg  *Config
+	own  []problem
+	pkg  []problem
 }
 
 // problems returns our own problems plus the package problems we missed,
@@ -118,6 +124,15 @@ func (r result) problems() Errors {
 		out = append(out, p.Error)
 	}
 	slices.SortStableFunc(out, func(a, b Error) int {
+		if a.File != b.File { // the config's own problems first, then its dialplan's
+			if a.File == r.file {
+				return -1
+			}
+			if b.File == r.file {
+				return 1
+			}
+			return strings.Compare(a.File, b.File)
+		}
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}
@@ -146,26 +161,26 @@ func (r result) missed() []problem {
 }
 
 func parse(name string, data []byte, baseDir string) result {
-	d := &decoder{file: name}
+	d := &decoder{file: name, sample: name == SampleSource}
 	if len(data) > maxConfigSize {
 		d.errorf(pos{1, 1}, "", "the file is %d bytes, more than the %d a config may have", len(data), maxConfigSize)
-		return result{own: d.errs}
+		return result{file: name, own: d.errs}
 	}
 	// Editors on Windows may start the file with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	f := d.parseYAML(data)
 	if f == nil {
-		return result{own: d.errs}
+		return result{file: name, own: d.errs}
 	}
 	raw := d.decodeFile(f)
 	if raw == nil {
-		return result{own: d.errs}
+		return result{file: name, own: d.errs}
 	}
 	if baseDir == "" {
 		baseDir = "."
 	}
 	cfg := d.build(raw, baseDir)
-	return result{cfg: cfg, own: d.errs, pkg: packageProblems(raw, cfg, name)}
+	return result{file: name, cfg: cfg, own: d.errs, pkg: packageProblems(raw, cfg, name)}
 }
 
 // packageProblems runs each package's own Validate on the composed Config and

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/configs/sounds"
+	"github.com/ringdesk/ringdesk/dialplan"
 	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
@@ -69,6 +70,7 @@ func TestSample(t *testing.T) {
 			{ID: "bob", Name: "Bob Example", Extension: "1002"},
 		},
 	}
+	checkSamplePlan(t, cfg)
 	assertConfig(t, cfg, want)
 
 	// The file on disk is the one embedded, and loads the same.
@@ -84,11 +86,33 @@ func TestSample(t *testing.T) {
 		t.Fatalf("Load(ringdesk.yaml): %v", err)
 	}
 	want.Source = "ringdesk.yaml"
+	checkSamplePlan(t, loaded)
 	assertConfig(t, loaded, want)
 }
 
-// TestSampleTrunks uncomments the sample's trunks, numbers, dialing and
-// routes, which it keeps commented out, and checks that they load.
+// checkSamplePlan checks the sample's dialplan (and takes it out of cfg):
+// its two numbers, with the welcome message's audio loaded.
+func checkSamplePlan(t *testing.T, cfg *Config) {
+	t.Helper()
+	plan := cfg.Calls.Plan
+	cfg.Calls.Plan = nil
+	if plan == nil {
+		t.Fatal("the sample has no dialplan")
+	}
+	var numbers []string
+	for _, n := range plan.Numbers() {
+		numbers = append(numbers, n.Number)
+	}
+	if strings.Join(numbers, ",") != "+351210000000,500" {
+		t.Errorf("the sample dialplan's numbers are %q", numbers)
+	}
+	if w := plan.Numbers()[0].Messages.Welcome; w == nil || len(w.Audio) < 8000 {
+		t.Errorf("the sample's welcome message did not load: %+v", w)
+	}
+}
+
+// TestSampleTrunks uncomments the sample's trunks, dialing and routes,
+// which it keeps commented out, and checks that they load.
 func TestSampleTrunks(t *testing.T) {
 	sample := string(SampleYAML())
 	i := strings.Index(sample, "\n# trunks:\n")
@@ -102,14 +126,21 @@ func TestSampleTrunks(t *testing.T) {
 			lines[j] = rest // YAML, not prose
 		}
 	}
-	cfg, err := Parse("sample-trunks.yaml", []byte(sample[:i+1]+strings.Join(lines, "\n")), t.TempDir())
+	dir := t.TempDir() // the sample's dialplan, next to the config
+	if err := os.CopyFS(filepath.Join(dir, "sounds"), os.DirFS("sounds")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dialplan.yaml"), sampleDialplan, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("sample-trunks.yaml", []byte(sample[:i+1]+strings.Join(lines, "\n")), dir)
 	if err != nil {
 		t.Fatalf("Parse:\n%v", err)
 	}
 	if len(cfg.SIP.Trunks) != 1 || len(cfg.Calls.Trunks) != 1 || len(cfg.Calls.Routes) != 2 ||
-		cfg.Calls.Dialing.Country != "PT" || !reflect.DeepEqual(cfg.Calls.Numbers, calls.Numbers{"+351210000000": "1001", "+351210000001": "1002"}) {
-		t.Errorf("sip trunks %+v\ncalls trunks %+v, routes %+v, dialing %+v, numbers %v",
-			cfg.SIP.Trunks, cfg.Calls.Trunks, cfg.Calls.Routes, cfg.Calls.Dialing, cfg.Calls.Numbers)
+		cfg.Calls.Dialing.Country != "PT" {
+		t.Errorf("sip trunks %+v\ncalls trunks %+v, routes %+v, dialing %+v",
+			cfg.SIP.Trunks, cfg.Calls.Trunks, cfg.Calls.Routes, cfg.Calls.Dialing)
 	}
 }
 
@@ -277,8 +308,6 @@ trunks:
     register: false
     assert_identity: false
     max_calls: "0"
-numbers:
-  210 000 000: 1001
 dialing:
 routes:
 `,
@@ -291,7 +320,6 @@ routes:
 				Calls: calls.Config{
 					Extensions: []calls.Extension{{Number: "1001", AgentID: "alice"}},
 					Trunks:     []calls.Trunk{{Name: "t", Country: "PT"}},
-					Numbers:    calls.Numbers{"+351210000000": "1001"},
 				},
 				Agents: []Agent{{ID: "alice", Extension: "1001"}},
 			},
@@ -302,8 +330,6 @@ routes:
   - {id: alice, extension: "1001", sip_password: x}
 trunks:
   - {name: t, host: pbx.example.net, country: GB}
-numbers:
-  "0 20 7946 0000": "1001"
 dialing: {country: GB, outside_prefix: "9"}
 routes: []
 `,
@@ -317,7 +343,6 @@ routes: []
 					Extensions: []calls.Extension{{Number: "1001", AgentID: "alice"}},
 					Trunks:     []calls.Trunk{{Name: "t", Country: "GB"}},
 					Dialing:    calls.Dialing{Country: "GB", OutsidePrefix: "9"},
-					Numbers:    calls.Numbers{"+442079460000": "1001"},
 				},
 				Agents: []Agent{{ID: "alice", Extension: "1001"}},
 			},
@@ -392,10 +417,18 @@ func TestParseTrunks(t *testing.T) {
 			{Prefix: "*", Trunks: []string{"main", "ip-only"}},
 		},
 		Dialing: calls.Dialing{Country: "PT", OutsidePrefix: "0"},
-		Numbers: calls.Numbers{"+351210000000": "1001", "+351210000001": "1002", "+442079460000": "1002"},
 	}
+	plan := cfg.Calls.Plan
+	cfg.Calls.Plan = nil
 	if !reflect.DeepEqual(cfg.Calls, wantCalls) {
 		t.Errorf("calls config\ngot:  %+v\nwant: %+v", cfg.Calls, wantCalls)
+	}
+	// numbers of the dialplan next to it, read in the dialing country
+	for did, ext := range map[string]string{"+351210000000": "1001", "+351210000001": "1002", "+442079460000": "1002"} {
+		r, ok := plan.Route(did, time.Now())
+		if !ok || r.Action.Kind != dialplan.ExtensionAction || r.Action.Target != ext {
+			t.Errorf("the dialplan routes %s to %+v (found %t), want extension %s", did, r.Action, ok, ext)
+		}
 	}
 	for _, err := range []error{cfg.SIP.Validate(), cfg.Calls.Validate()} {
 		if err != nil {

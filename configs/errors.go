@@ -1,37 +1,14 @@
 package configs
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/ringdesk/ringdesk/internal/yamlpos"
 
-// Error is one problem at a position in a config file.
-type Error struct {
-	// File is the name the config was loaded under.
-	File string
-	// Line and Col are 1-based; Col counts characters, not bytes.
-	Line, Col int
-	// Msg says what is wrong, starting with the key path, for example
-	// `rtp.ports: low port 20000 is above high port 10000`.
-	Msg string
-}
+// Error is one problem at a position in a config file: File, 1-based Line
+// and Col (Col counts characters), and Msg, which starts with the key path,
+// for example `rtp.ports: low port 20000 is above high port 10000`. Its
+// Error method formats it as "FILE:LINE:COL: MSG", the form editors and CI
+// jump to.
+type Error = yamlpos.Error
 
-// Error formats e as "FILE:LINE:COL: MSG", the form editors and CI jump to.
-func (e Error) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
-}
-
-// Errors is every problem found, sorted by line and column.
-type Errors []Error
-
-// Error returns one problem per line.
-func (e Errors) Error() string {
-	var b strings.Builder
-	for i, err := range e {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(err.Error())
-	}
-	return b.String()
-}
+// Errors is every problem found, sorted by line and column; its Error
+// method returns one problem per line.
+type Errors = yamlpos.Errors

@@ -457,52 +457,6 @@ func (d *decoder) buildDialing(c *rawConfig, trunks trunkInfo, out *calls.Config
 	return country
 }
 
-// buildNumbers checks numbers: each rings an agent's extension and
-// normalizes to E.164 in country, once. An empty country has a problem of
-// its own, reported elsewhere.
-func (d *decoder) buildNumbers(c *rawConfig, country string, extensions map[string]bool, out *calls.Config) {
-	n := &c.numbers
-	if len(n.entries) == 0 {
-		return
-	}
-	ok := country != ""
-	if len(c.trunks) == 0 {
-		d.errorf(n.key, "numbers", "no trunk delivers calls to these numbers; add one under trunks")
-		ok = false
-	}
-	normalize := ok
-	numbers := make(calls.Numbers, len(n.entries))
-	firsts := make(map[string]rawNumber, len(n.entries))
-	for _, e := range n.entries {
-		var did string
-		if normalize {
-			var err error
-			did, err = e164.Normalize(e.number, country)
-			if err != nil {
-				d.errorf(e.at, "numbers", "%v (read in %s)", err, country)
-				ok = false
-			} else if f, dup := firsts[did]; dup {
-				d.errorf(e.at, "numbers", "%q is %s, which is already listed as %q (line %d)", clip(e.number), did, clip(f.number), f.at.line)
-				ok = false
-			} else {
-				firsts[did] = e
-			}
-		}
-		switch v := e.extension; {
-		case !v.set:
-			ok = false
-		case !extensions[v.v]:
-			d.errorf(v.at, e.path, "%q is not the extension of any agent", clip(v.v))
-			ok = false
-		case ok:
-			numbers[did] = v.v
-		}
-	}
-	if ok {
-		out.Numbers = numbers
-	}
-}
-
 // buildRoutes checks routes: a valid prefix, each once, and trunks that
 // exist.
 func (d *decoder) buildRoutes(c *rawConfig, trunks trunkInfo, out *calls.Config) {

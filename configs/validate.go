@@ -66,11 +66,22 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 	d.buildMedia(c, info.listeners, &cfg.Media)
 	d.buildCalls(c, baseDir, &cfg.Calls)
 	cfg.DataDir = d.buildDataDir(c, baseDir)
-	extensions := d.buildAgents(c, info, cfg)
+	d.buildAgents(c, info, cfg)
 	trunks := d.buildTrunks(c, baseDir, cfg)
 	country := d.buildDialing(c, trunks, &cfg.Calls)
-	d.buildNumbers(c, country, extensions, &cfg.Calls)
+	if c.numbers.present {
+		d.errorf(c.numbers.key, "numbers", "numbers are routed by the dialplan now: move them to dialplan.yaml "+
+			"(a number that rings an extension is `\"+351...\": {action: extension 1001}`) and name it with dialplan: dialplan.yaml")
+	}
 	d.buildRoutes(c, trunks, &cfg.Calls)
+	if v := c.calls.wrapUp; v.set {
+		if v.v < 0 {
+			d.errorf(v.at, "calls.wrap_up", "must not be negative, got %s", fmtDuration(v.v))
+		} else {
+			cfg.WrapUp = v.v
+		}
+	}
+	d.buildDialplan(c, baseDir, country, cfg)
 	return cfg
 }
 

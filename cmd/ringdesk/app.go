@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ringdesk/ringdesk/acd"
 	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/configs"
 	"github.com/ringdesk/ringdesk/internal/sqlite"
@@ -34,6 +36,13 @@ type app struct {
 	// socket could not be made (Ringdesk runs on without it).
 	status  *status.Server
 	started time.Time
+	// pool is the agents' presence, set by the admin API.
+	pool *acd.Pool
+	// path is the config file reload re-reads ("" for the sample).
+	path     string
+	reloadMu sync.Mutex
+	// recent are the last calls' records, for the admin socket.
+	recent recentCalls
 }
 
 // newApp creates the data directory, opens the database, builds the servers
@@ -70,14 +79,25 @@ func (a *app) build(extra []calls.Observer) error {
 	if err != nil {
 		return err
 	}
-	obs := append([]calls.Observer{logObserver{log}}, extra...)
+	obs := append([]calls.Observer{logObserver{log}, &a.recent}, extra...)
 	cc := cfg.Calls
 	if len(cc.HoldMusic) == 0 {
 		if cc.HoldMusic, err = configs.BuiltinHoldMusic(); err != nil {
 			return err
 		}
 	}
+	if len(cc.Beep) == 0 {
+		if cc.Beep, err = configs.BuiltinBeep(); err != nil {
+			return err
+		}
+	}
 	cc.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
+	cc.VoicemailDir = filepath.Join(cfg.DataDir, "voicemail")
+	// Agents take calls from the start, on their phones: until the agent
+	// UI sets presence, `ringdesk agent` changes it.
+	a.pool = acd.NewPool(acd.Options{StartOnline: true, WrapUp: cfg.WrapUp})
+	a.pool.SetAgents(agentInfos(cfg))
+	cc.Agents = a.pool
 	a.sw, err = calls.NewSwitch(cc, a.sip, a.media, observers(obs), log)
 	if err != nil {
 		return err
@@ -92,6 +112,8 @@ func (a *app) build(extra []calls.Observer) error {
 	} else if err != nil {
 		log.Warn("no status socket: `ringdesk status` will not reach this server", "error", err)
 		a.status = nil
+	} else {
+		a.adminRoutes(a.status)
 	}
 	return nil
 }

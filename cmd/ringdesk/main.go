@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,9 +28,17 @@ const usage = `Ringdesk: a PBX with helpdesk ticketing, in one binary.
 
 Usage:
   ringdesk [serve] [-config FILE] [flags]   run the PBX (the sample config when -config is absent)
-  ringdesk check [-config FILE]             validate the config, print every problem as FILE:LINE:COL: message
+  ringdesk check [-config FILE]             validate the config and its dialplan, print every problem as FILE:LINE:COL: message
+  ringdesk routes [-config FILE]            print each number's call flow as a tree
+  ringdesk reload [-config FILE | -data-dir DIR]
+                                            make the running server re-read its config and dialplan (as SIGHUP does)
+  ringdesk agent [-config FILE | -data-dir DIR] list | online|busy|offline ID | web|phone ID |
+                 forward ID NUMBER [always|no_answer] | unforward ID
+                                            show or set agents' presence on the running server
   ringdesk status [-config FILE | -data-dir DIR] [-json | -metrics]
                                             ask the running server about its calls and trunks
+  ringdesk dial [flags] TARGET              call TARGET as a test caller (audio, digits, recording) and print
+                                            what happened, with the call's record (see ringdesk dial -h)
   ringdesk sample-config                    print the commented sample config
   ringdesk version                          print the version
 
@@ -53,6 +62,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkCmd(args, stdout, stderr)
 	case "status":
 		return statusCmd(args, stdout, stderr)
+	case "routes":
+		return routesCmd(args, stdout, stderr)
+	case "reload":
+		return reloadCmd(args, stdout, stderr)
+	case "agent":
+		return agentCmd(args, stdout, stderr)
+	case "dial":
+		return dialCmd(args, stdout, stderr)
 	case "sample-config":
 		_, _ = stdout.Write(configs.SampleYAML())
 		return 0
@@ -167,6 +184,14 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start", "error", err)
 		return 1
 	}
+	a.path = f.config
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupCtx, stopHUP := context.WithCancel(context.Background())
+	var hupDone sync.WaitGroup
+	hupDone.Go(func() { a.hupReloads(hupCtx, hup) })
+	defer func() { stopHUP(); hupDone.Wait() }()
 	printBanner(stdout, a, f.config == "")
 	if err := a.run(context.Background(), drain); err != nil {
 		log.Error("stopped with an error", "error", err)
@@ -209,7 +234,12 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		printConfigError(stdout, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: OK (%d agents, %d SIP listeners, %d trunks)\n", cfg.Source, len(cfg.Agents), len(cfg.SIP.Listen), len(cfg.SIP.Trunks))
+	plan := "no dialplan"
+	if p := cfg.Calls.Plan; p != nil {
+		plan = fmt.Sprintf("dialplan %s with %d numbers", p.Source, len(p.Numbers()))
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d agents, %d SIP listeners, %d trunks, %s)\n",
+		cfg.Source, len(cfg.Agents), len(cfg.SIP.Listen), len(cfg.SIP.Trunks), plan)
 	return 0
 }
 

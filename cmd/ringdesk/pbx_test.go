@@ -55,6 +55,9 @@ type pbxOptions struct {
 	TLS bool
 	// Top is extra top-level YAML (trunks:, numbers:, routes:).
 	Top string
+	// Dialplan is the content of dialplan.yaml (in the data directory);
+	// "" for none.
+	Dialplan string
 }
 
 const testAgents = `
@@ -101,9 +104,15 @@ calls:
 data_dir: %[6]s
 %[7]s
 %[8]s`, listen, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, testAgents, o.Top)
-	cfg, err := configs.Parse("test.yaml", []byte(yaml), o.DataDir)
+	if o.Dialplan != "" {
+		writeFile(t, filepath.Join(o.DataDir, "dialplan.yaml"), o.Dialplan)
+		yaml += "\ndialplan: dialplan.yaml\n"
+	}
+	path := filepath.Join(o.DataDir, "ringdesk.yaml")
+	writeFile(t, path, yaml)
+	cfg, err := configs.Load(path)
 	if err != nil {
-		t.Fatalf("test config: %v\n%s", err, yaml)
+		t.Fatalf("test config: %v\n%s\n%s", err, yaml, o.Dialplan)
 	}
 	p := &testPBX{
 		t: t, drain: make(chan struct{}), done: make(chan error, 1), logBuf: &syncBuffer{},
@@ -114,6 +123,7 @@ data_dir: %[6]s
 	if err != nil {
 		t.Fatalf("start ringdesk: %v", err)
 	}
+	p.app.path = path
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() { p.done <- p.app.run(ctx, p.drain) }()
@@ -124,6 +134,13 @@ data_dir: %[6]s
 		}
 	})
 	return p
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func indent(s string) string {

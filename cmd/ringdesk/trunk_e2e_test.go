@@ -40,6 +40,10 @@ func trunkYAML(name, ip string, port int, extra string) string {
 %s`, name, ip, port, ip, indentBy(extra, "    "))
 }
 
+// didToBob is the dialplan of the trunk tests: the DID rings bob's
+// extension, put straight through (no message, not answered by Ringdesk).
+const didToBob = `numbers: {"+351210000000": {action: extension 1002}}`
+
 // indentBy puts prefix before every line of s.
 func indentBy(s, prefix string) string {
 	var b strings.Builder
@@ -57,11 +61,8 @@ func indentBy(s, prefix string) string {
 // address of no trunk, gets 403 and rings nobody.
 func TestTrunkInbound(t *testing.T) {
 	ctx := e2e(t, "sipp", "baresip", "dumpcap")
-	top := "trunks:\n" + trunkYAML("provider", providerIP, 5060, "") + `
-numbers:
-  "+351210000000": "1002"
-`
-	pbx := startPBX(t, pbxOptions{RTPPorts: "34400-34599", Top: top})
+	top := "trunks:\n" + trunkYAML("provider", providerIP, 5060, "")
+	pbx := startPBX(t, pbxOptions{RTPPorts: "34400-34599", Top: top, Dialplan: didToBob})
 	reg := pbx.sipAddr("udp").String()
 	bob := peertest.Baresip{
 		IP: loopback, User: "1002", Password: "bob-1002", Registrar: reg,

@@ -34,10 +34,8 @@ func TestTrunkSRTP(t *testing.T) {
 routes:
   - prefix: "*"
     trunks: [secure]
-numbers:
-  "+351210000000": "1002"
 `
-			pbx := startPBX(t, pbxOptions{RTPPorts: "35300-35499", Top: top})
+			pbx := startPBX(t, pbxOptions{RTPPorts: "35300-35499", Top: top, Dialplan: didToBob})
 			reg := pbx.sipAddr("udp").String()
 			phoneMedia := peertest.FreeRTPPort(t, loopback)
 			capture := peertest.StartCapture(t, fmt.Sprintf("udp and (port %d or portrange 35300-35499)", phoneMedia))

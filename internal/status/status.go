@@ -8,6 +8,7 @@
 package status
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,6 +64,7 @@ type Server struct {
 	snap func() Snapshot
 	log  *slog.Logger
 	ln   net.Listener
+	mux  *http.ServeMux
 	srv  *http.Server
 }
 
@@ -84,11 +86,10 @@ func Listen(path string, snap func() Snapshot, log *slog.Logger) (*Server, error
 		_ = ln.Close()
 		return nil, fmt.Errorf("status socket: %w", err)
 	}
-	s := &Server{path: path, snap: snap, log: log, ln: ln}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", s.status)
-	mux.HandleFunc("GET /metrics", s.metrics)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s := &Server{path: path, snap: snap, log: log, ln: ln, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /status", s.status)
+	s.mux.HandleFunc("GET /metrics", s.metrics)
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }
 
@@ -192,6 +193,26 @@ var ErrNotRunning = errors.New("no Ringdesk is running with this data directory"
 // Fetch asks the Ringdesk serving the socket at path for its snapshot.
 func Fetch(ctx context.Context, path string) (Snapshot, error) {
 	var snap Snapshot
+	body, err := Call(ctx, path, http.MethodGet, "/status", nil)
+	if err != nil {
+		return snap, err
+	}
+	if err := json.Unmarshal(body, &snap); err != nil {
+		return snap, fmt.Errorf("ask %s: %w", path, err)
+	}
+	return snap, nil
+}
+
+// Handle adds an admin endpoint (a net/http pattern such as
+// "POST /reload") before Serve.
+func (s *Server) Handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+}
+
+// Call sends one request to the Ringdesk serving the socket at path and
+// returns the body of its 200 answer; any other status is an error
+// carrying the answer's text.
+func Call(ctx context.Context, path, method, urlPath string, body []byte) ([]byte, error) {
 	client := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -199,33 +220,42 @@ func Fetch(ctx context.Context, path string) (Snapshot, error) {
 		},
 	}}
 	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://ringdesk/status", nil)
+	req, err := http.NewRequestWithContext(ctx, method, "http://ringdesk"+urlPath, bytes.NewReader(body))
 	if err != nil {
-		return snap, err
+		return nil, err
 	}
 	res, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
-			return snap, fmt.Errorf("%w (%s)", ErrNotRunning, path)
+			return nil, fmt.Errorf("%w (%s)", ErrNotRunning, path)
 		}
-		return snap, fmt.Errorf("ask %s: %w", path, err)
+		return nil, fmt.Errorf("ask %s: %w", path, err)
 	}
 	defer func() { _ = res.Body.Close() }()
-	if res.StatusCode != http.StatusOK {
-		return snap, fmt.Errorf("ask %s: %s", path, res.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxSnapshot+1))
+	out, err := io.ReadAll(io.LimitReader(res.Body, maxSnapshot+1))
 	if err != nil {
-		return snap, fmt.Errorf("ask %s: %w", path, err)
+		return nil, fmt.Errorf("ask %s: %w", path, err)
 	}
-	if len(body) > maxSnapshot {
-		return snap, fmt.Errorf("ask %s: the answer is larger than %d MiB", path, maxSnapshot>>20)
+	if len(out) > maxSnapshot {
+		return nil, fmt.Errorf("ask %s: the answer is larger than %d MiB", path, maxSnapshot>>20)
 	}
-	if err := json.Unmarshal(body, &snap); err != nil {
-		return snap, fmt.Errorf("ask %s: %w", path, err)
+	if res.StatusCode != http.StatusOK {
+		msg := strings.TrimSpace(string(out))
+		if msg == "" {
+			msg = res.Status
+		}
+		return nil, &CallError{Status: res.StatusCode, Msg: msg}
 	}
-	return snap, nil
+	return out, nil
 }
+
+// CallError is an answer other than 200 OK.
+type CallError struct {
+	Status int
+	Msg    string
+}
+
+func (e *CallError) Error() string { return e.Msg }
 
 // Print writes snap for a person.
 func Print(w io.Writer, snap Snapshot, now time.Time) {
