@@ -194,7 +194,7 @@ func (f *flow) ringGroup(ctx context.Context, g *dialplan.RingGroup) (dialplan.A
 		if st != acd.Ring {
 			break
 		}
-		answered, err := f.ring(ctx, agents, g.RingInterval)
+		answered, _, err := f.ring(ctx, agents, g.RingInterval)
 		if err != nil || answered {
 			return dialplan.Action{}, orAnswered(err, answered)
 		}
@@ -254,24 +254,35 @@ func (f *flow) queue(ctx context.Context, q *dialplan.Queue) (dialplan.Action, e
 		defer t.Stop()
 		announce = t.C
 	}
+	// pause: the agents offered last had no phone to ring (none
+	// registered, no trunk for their forwarding); hunting again at once
+	// would spin, so the queue waits a ring interval (or a change) first.
+	var pause time.Time
 	for {
 		changed, queueChanged := f.pool.Changed(), state.Changed()
-		if state.MayRing(id) {
+		if state.MayRing(id) && !time.Now().Before(pause) {
 			agents, st := hunt.Next()
 			if st == acd.Ring {
 				state.SetRinging(id, true)
-				answered, err := f.ring(ctx, agents, q.RingInterval)
+				answered, rang, err := f.ring(ctx, agents, q.RingInterval)
 				state.SetRinging(id, false)
 				if err != nil || answered {
 					return dialplan.Action{}, orAnswered(err, answered)
+				}
+				if !rang {
+					pause = time.Now().Add(q.RingInterval)
 				}
 				continue
 			}
 		}
 		var wake <-chan time.Time
 		var timer *time.Timer
-		if t := f.pool.NextWake(); !t.IsZero() {
-			timer = time.NewTimer(time.Until(t))
+		next := f.pool.NextWake()
+		if pause.After(time.Now()) && (next.IsZero() || pause.Before(next)) {
+			next = pause
+		}
+		if !next.IsZero() {
+			timer = time.NewTimer(time.Until(next))
 			wake = timer.C
 		}
 		err := f.wait(ctx, changed, queueChanged, wake, deadline, announce)
@@ -375,20 +386,22 @@ func (f *flow) direct(ctx context.Context, a dialplan.Action) (dialplan.Action, 
 }
 
 // ring rings agents for interval; an agent forwarding on no answer is
-// then rung at their number for another interval.
-func (f *flow) ring(ctx context.Context, agents []string, interval time.Duration) (bool, error) {
+// then rung at their number for another interval. rang is false when no
+// phone could be rung at all.
+func (f *flow) ring(ctx context.Context, agents []string, interval time.Duration) (answered, rang bool, err error) {
 	var o *offer
-	err := f.c.do(ctx, func(ctx context.Context) error {
+	err = f.c.do(ctx, func(ctx context.Context) error {
 		f.c.markRinging()
 		o = f.c.ringAgents(ctx, agents, false)
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	answered, err := f.await(ctx, o, interval)
+	rang = len(o.legs) > 0 // o.legs is the supervisor's, read after do returned
+	answered, err = f.await(ctx, o, interval)
 	if err != nil || answered {
-		return answered, err
+		return answered, rang, err
 	}
 	var forward []string
 	for _, id := range agents {
@@ -397,16 +410,18 @@ func (f *flow) ring(ctx context.Context, agents []string, interval time.Duration
 		}
 	}
 	if len(forward) == 0 {
-		return false, nil
+		return false, rang, nil
 	}
 	err = f.c.do(ctx, func(ctx context.Context) error {
 		o = f.c.ringAgents(ctx, forward, true)
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return false, rang, err
 	}
-	return f.await(ctx, o, interval)
+	rang = rang || len(o.legs) > 0
+	answered, err = f.await(ctx, o, interval)
+	return answered, rang, err
 }
 
 // await waits for an offer to be answered, to fail, or to ring for

@@ -48,8 +48,8 @@ type Config struct {
 	// Calls has RingTimeout, ShutdownGrace, MediaTimeout (from
 	// rtp.media_timeout), one Extension per agent, the call policy half of
 	// each trunk (Country upper case, CallerID in E.164), Routes, Dialing
-	// (Country left empty for the first trunk's) and Numbers (a
-	// calls.Numbers keyed by E.164; nil without numbers).
+	// (Country left empty for the first trunk's) and Plan: the dialplan
+	// file that the dialplan key names, compiled (nil without the key).
 	Calls calls.Config
 	// DataDir holds the SQLite database and recordings; absolute.
 	DataDir string

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
+	"github.com/ringdesk/ringdesk/tts"
 )
 
 func TestSample(t *testing.T) {
@@ -70,8 +72,11 @@ func TestSample(t *testing.T) {
 			{ID: "bob", Name: "Bob Example", Extension: "1002"},
 		},
 	}
-	checkSamplePlan(t, cfg)
+	embedded := checkSamplePlan(t, cfg)
 	assertConfig(t, cfg, want)
+	if embedded.Source != "embedded:dialplan.yaml" {
+		t.Errorf("the embedded sample's dialplan is %q", embedded.Source)
+	}
 
 	// The file on disk is the one embedded, and loads the same.
 	disk, err := os.ReadFile("ringdesk.yaml")
@@ -86,13 +91,26 @@ func TestSample(t *testing.T) {
 		t.Fatalf("Load(ringdesk.yaml): %v", err)
 	}
 	want.Source = "ringdesk.yaml"
-	checkSamplePlan(t, loaded)
+	onDisk := checkSamplePlan(t, loaded)
 	assertConfig(t, loaded, want)
+	if onDisk.Source != "dialplan.yaml" {
+		t.Errorf("ringdesk.yaml's dialplan is %q, want dialplan.yaml", onDisk.Source)
+	}
+	// The embedded sounds are the files next to dialplan.yaml.
+	e, d := embedded.Numbers()[0].Messages.Welcome, onDisk.Numbers()[0].Messages.Welcome
+	if e == nil || d == nil || !reflect.DeepEqual(e.Audio, d.Audio) {
+		t.Error("the embedded sample's welcome differs from sounds/welcome.wav")
+	}
 }
 
-// checkSamplePlan checks the sample's dialplan (and takes it out of cfg):
-// its two numbers, with the welcome message's audio loaded.
-func checkSamplePlan(t *testing.T, cfg *Config) {
+// sampleOpen is a time the sample's office hours are open: a Wednesday
+// morning in Lisbon.
+var sampleOpen = time.Date(2026, time.June, 3, 10, 0, 0, 0, time.UTC)
+
+// checkSamplePlan checks the sample's dialplan and takes it out of cfg
+// (for assertConfig): its two numbers, where they go, and the welcome
+// message's audio, loaded.
+func checkSamplePlan(t *testing.T, cfg *Config) *dialplan.Plan {
 	t.Helper()
 	plan := cfg.Calls.Plan
 	cfg.Calls.Plan = nil
@@ -104,10 +122,34 @@ func checkSamplePlan(t *testing.T, cfg *Config) {
 		numbers = append(numbers, n.Number)
 	}
 	if strings.Join(numbers, ",") != "+351210000000,500" {
-		t.Errorf("the sample dialplan's numbers are %q", numbers)
+		t.Fatalf("the sample dialplan's numbers are %q", numbers)
 	}
-	if w := plan.Numbers()[0].Messages.Welcome; w == nil || len(w.Audio) < 8000 {
-		t.Errorf("the sample's welcome message did not load: %+v", w)
+	checkRoutes(t, plan, sampleOpen, map[string]string{"+351210000000": "menu main", "500": "queue support"})
+	r, _ := plan.Route("+351210000000", sampleOpen)
+	if w := plan.Numbers()[0].Messages.Welcome; w == nil || len(w.Audio) < 8000 || r.Message != w {
+		t.Errorf("the sample's welcome message did not load, or does not play first: %v", w != nil)
+	}
+	if r, _ := plan.Route("500", sampleOpen); r.Message != nil {
+		t.Error("the sample's internal number 500 plays a welcome")
+	}
+	return plan
+}
+
+// checkRoutes checks that plan sends each number to the action, as the
+// dialplan writes it ("extension 1001"), while open at the time now.
+func checkRoutes(t *testing.T, plan *dialplan.Plan, now time.Time, want map[string]string) {
+	t.Helper()
+	if plan == nil {
+		t.Fatalf("no dialplan, want one routing %v", want)
+	}
+	for number, action := range want {
+		r, ok := plan.Route(number, now)
+		if !ok || !r.Open || r.Action.String() != action {
+			t.Errorf("the dialplan routes %s to %q (found %t, open %t), want %q", number, r.Action, ok, r.Open, action)
+		}
+	}
+	if n := len(plan.Numbers()); n != len(want) {
+		t.Errorf("the dialplan has %d numbers, want %d", n, len(want))
 	}
 }
 
@@ -142,6 +184,7 @@ func TestSampleTrunks(t *testing.T) {
 		t.Errorf("sip trunks %+v\ncalls trunks %+v, routes %+v, dialing %+v",
 			cfg.SIP.Trunks, cfg.Calls.Trunks, cfg.Calls.Routes, cfg.Calls.Dialing)
 	}
+	checkSamplePlan(t, cfg)
 }
 
 func TestSampleYAMLIsACopy(t *testing.T) {
@@ -160,9 +203,11 @@ func TestParse(t *testing.T) {
 	base := t.TempDir()
 	udp := []sip.Listen{{Network: "udp", Addr: netip.MustParseAddrPort("0.0.0.0:5060")}}
 	tests := []struct {
-		name string
-		yaml string
-		want Config // Source is "test.yaml"; DataDir defaults to base/ringdesk-data
+		name     string
+		yaml     string
+		dialplan string            // written to base/dialplan.yaml
+		want     Config            // Source is "test.yaml"; DataDir defaults to base/ringdesk-data; Calls.Plan is left out
+		routes   map[string]string // number -> action of the dialplan, when there is one
 	}{
 		{
 			name: "minimal, defaults left zero",
@@ -184,14 +229,21 @@ rtp:
 calls:
   ring_timeout: 45
   shutdown_grace: 1m30s
+  wrap_up: 20
 `,
 			want: Config{
 				SIP: sip.Config{
 					Listen: udp, NonceTTL: 2 * time.Minute,
 					MinExpires: 30 * time.Second, MaxExpires: 2 * time.Hour, DefaultExpires: 15 * time.Minute,
 				},
-				Calls: calls.Config{RingTimeout: 45 * time.Second, MediaTimeout: 90 * time.Second, ShutdownGrace: 90 * time.Second},
+				Calls:  calls.Config{RingTimeout: 45 * time.Second, MediaTimeout: 90 * time.Second, ShutdownGrace: 90 * time.Second},
+				WrapUp: 20 * time.Second,
 			},
+		},
+		{
+			name: "wrap_up 0 is none",
+			yaml: listen + "calls:\n  wrap_up: 0s\n",
+			want: Config{SIP: sip.Config{Listen: udp}},
 		},
 		{
 			name: "relative data_dir resolves against baseDir",
@@ -310,7 +362,14 @@ trunks:
     max_calls: "0"
 dialing:
 routes:
+dialplan: dialplan.yaml
 `,
+			dialplan: `numbers:
+  210 000 000: {action: extension 1001}
+  "+44 20 7946 0000": {action: extension 1001}
+  "500": {action: hangup}
+`,
+			routes: map[string]string{"+351210000000": "extension 1001", "+442079460000": "extension 1001", "500": "hangup"},
 			want: Config{
 				SIP: sip.Config{
 					Listen: udp,
@@ -332,7 +391,10 @@ trunks:
   - {name: t, host: pbx.example.net, country: GB}
 dialing: {country: GB, outside_prefix: "9"}
 routes: []
+dialplan: ./dialplan.yaml
 `,
+			dialplan: "numbers:\n  \"0 20 7946 0000\": {action: extension 1001}\n",
+			routes:   map[string]string{"+442079460000": "extension 1001"},
 			want: Config{
 				SIP: sip.Config{
 					Listen: udp,
@@ -355,9 +417,16 @@ routes: []
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(base, "dialplan.yaml"), []byte(tt.dialplan), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			cfg, err := Parse("test.yaml", []byte(tt.yaml), base)
 			if err != nil {
 				t.Fatalf("Parse:\n%v", err)
+			}
+			if tt.routes != nil {
+				checkRoutes(t, cfg.Calls.Plan, time.Now(), tt.routes)
+				cfg.Calls.Plan = nil
 			}
 			want := tt.want
 			want.Source = "test.yaml"
@@ -423,12 +492,13 @@ func TestParseTrunks(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Calls, wantCalls) {
 		t.Errorf("calls config\ngot:  %+v\nwant: %+v", cfg.Calls, wantCalls)
 	}
-	// numbers of the dialplan next to it, read in the dialing country
-	for did, ext := range map[string]string{"+351210000000": "1001", "+351210000001": "1002", "+442079460000": "1002"} {
-		r, ok := plan.Route(did, time.Now())
-		if !ok || r.Action.Kind != dialplan.ExtensionAction || r.Action.Target != ext {
-			t.Errorf("the dialplan routes %s to %+v (found %t), want extension %s", did, r.Action, ok, ext)
-		}
+	// The numbers of the dialplan next to it, national ones read in the
+	// dialing country.
+	checkRoutes(t, plan, time.Now(), map[string]string{
+		"+351210000000": "extension 1001", "+351210000001": "extension 1002", "+442079460000": "extension 1002",
+	})
+	if r, _ := plan.Route("+351210000000", time.Now()); r.Action.Kind != dialplan.ExtensionAction || r.Action.Target != "1001" {
+		t.Errorf("+351210000000 goes to %+v, want extension 1001", r.Action)
 	}
 	for _, err := range []error{cfg.SIP.Validate(), cfg.Calls.Validate()} {
 		if err != nil {
@@ -540,7 +610,8 @@ func TestPackageValidateAgrees(t *testing.T) {
 }
 
 // testdataConfigs returns the config files under testdata: the broken ones
-// of TestGolden and the good ones in subdirectories.
+// of TestGolden and the good ones in subdirectories, but not the dialplans
+// they name (testdata/dialplans/*, */dialplan.yaml).
 func testdataConfigs(tb testing.TB) []string {
 	tb.Helper()
 	var files []string
@@ -549,7 +620,11 @@ func testdataConfigs(tb testing.TB) []string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		files = append(files, m...)
+		for _, f := range m {
+			if filepath.Base(f) != "dialplan.yaml" && filepath.Base(filepath.Dir(f)) != "dialplans" {
+				files = append(files, f)
+			}
+		}
 	}
 	return files
 }
@@ -600,4 +675,71 @@ func TestHoldMusicAndMediaKeys(t *testing.T) {
 	if err != nil || len(pcm) < 10*8000 {
 		t.Errorf("built-in music: %d samples, %v", len(pcm), err)
 	}
+}
+
+// TestDialplanFile loads a dialplan that the config names by a relative
+// path: its audio resolves against its own directory, and loading it makes
+// nothing in data_dir (text-to-speech starts only for a text).
+func TestDialplanFile(t *testing.T) {
+	dir := t.TempDir()
+	welcome, err := fs.ReadFile(sounds.FS, "welcome.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "plans"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plans", "hello.wav"), welcome, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := "sip:\n  listen: [\"udp://127.0.0.1:5060\"]\nagents:\n  - {id: alice, extension: \"1001\", sip_password: x}\ndialplan: plans/main.yaml\n"
+	write := func(dialplan string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "plans", "main.yaml"), []byte(dialplan), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("messages: {welcome: {file: hello.wav}}\nnumbers:\n  \"+351210000000\": {action: ring team}\nring_groups:\n  team: {agents: [alice]}\n")
+	cfg, err := Parse("ringdesk.yaml", []byte(config), dir)
+	if err != nil {
+		t.Fatalf("Parse:\n%v", err)
+	}
+	plan := cfg.Calls.Plan
+	checkRoutes(t, plan, time.Now(), map[string]string{"+351210000000": "ring team"})
+	if want := filepath.Join("plans", "main.yaml"); plan.Source != want { // next to the config's name
+		t.Errorf("Plan.Source = %q, want %q", plan.Source, want)
+	}
+	if w := plan.Numbers()[0].Messages.Welcome; w == nil || len(w.Audio) == 0 {
+		t.Error("the welcome file next to the dialplan did not load")
+	}
+	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("loading the dialplan made data_dir %s (%v)", cfg.DataDir, err)
+	}
+
+	// A text is spoken by espeak-ng, when it is installed, and cached in
+	// data_dir.
+	write("numbers:\n  \"500\": {messages: {welcome: Thank you for calling.}, action: hangup}\n")
+	cfg, err = Parse("ringdesk.yaml", []byte(config), dir)
+	if !hasEspeak() {
+		if err == nil || !strings.Contains(err.Error(), "espeak-ng") {
+			t.Errorf("a text without espeak-ng: got %v, want a problem that names it", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Parse:\n%v", err)
+	}
+	if w := cfg.Calls.Plan.Numbers()[0].Messages.Welcome; w == nil || w.Text != "Thank you for calling." || len(w.Audio) == 0 {
+		t.Error("the welcome text was not spoken")
+	}
+	if st, err := os.Stat(filepath.Join(cfg.DataDir, TTSCacheDir)); err != nil || !st.IsDir() {
+		t.Errorf("no speech cache in data_dir: %v", err)
+	}
+}
+
+// hasEspeak reports whether espeak-ng, which text-to-speech runs, is
+// installed.
+func hasEspeak() bool {
+	_, err := exec.LookPath(tts.Command)
+	return err == nil
 }

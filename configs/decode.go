@@ -237,21 +237,42 @@ func (d *decoder) decodeFile(f *ast.File) *rawConfig {
 		d.errorf(c.top, "", "want a mapping of sections (sip, rtp, calls, data_dir, agents, trunks, dialing, routes, dialplan), got %s", yamlpos.Describe(body))
 		return nil
 	}
-	d.y().Mapping(body, "", []field{
+	top := withoutNumbers(body.(*ast.MappingNode), &c.numbers)
+	if len(top.Values) == 0 {
+		return c // only numbers, which build reports
+	}
+	d.y().Mapping(top, "", []field{
 		{Name: "sip", Decode: d.section(&c.sip.section, c.sip.fields(d))},
 		{Name: "rtp", Decode: d.section(&c.rtp.section, c.rtp.fields(d))},
 		{Name: "calls", Decode: d.section(&c.calls.section, c.calls.fields(d))},
 		{Name: "data_dir", Decode: d.text(&c.dataDir)},
 		{Name: "agents", Decode: d.agents(&c.agents)},
 		{Name: "trunks", Decode: d.trunks(&c.trunks)},
-		{Name: "numbers", Decode: func(_ string, key, _ ast.Node) {
-			c.numbers = section{present: true, key: posOf(yamlpos.NodePos(key))}
-		}},
 		{Name: "dialing", Decode: d.section(&c.dialing.section, c.dialing.fields(d))},
 		{Name: "routes", Decode: d.routes(&c.routes)},
 		{Name: "dialplan", Decode: d.text(&c.dialplan)},
 	})
 	return c
+}
+
+// withoutNumbers returns the top-level mapping m without the numbers key
+// of old configs, recording where it is in numbers: build says where
+// numbers went, and the known keys listed for an unknown key leave it out.
+func withoutNumbers(m *ast.MappingNode, numbers *section) *ast.MappingNode {
+	out := *m
+	out.Values = make([]*ast.MappingValueNode, 0, len(m.Values))
+	for _, kv := range m.Values {
+		if kv != nil {
+			if name, ok := yamlpos.KeyText(kv.Key); ok && name == "numbers" {
+				if !numbers.present {
+					*numbers = section{present: true, key: posOf(yamlpos.NodePos(kv.Key))}
+				}
+				continue
+			}
+		}
+		out.Values = append(out.Values, kv)
+	}
+	return &out
 }
 
 func (s *rawSIP) fields(d *decoder) []field {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -34,9 +33,10 @@ const sampleDir = "/ringdesk-embedded-sample"
 const TTSCacheDir = "tts-cache"
 
 // buildDialplan loads the dialplan file that the dialplan key names, with
-// the agents of this config and its country for numbers. Its problems are
-// reported with the dialplan file's own name and positions.
-func (d *decoder) buildDialplan(c *rawConfig, baseDir, country string, cfg *Config) {
+// the agents of this config (id -> extension, every one written: see
+// buildAgents) and its country for numbers. Its problems are reported with
+// the dialplan file's own name and positions.
+func (d *decoder) buildDialplan(c *rawConfig, baseDir, country string, agents map[string]string, cfg *Config) {
 	v := c.dialplan
 	if !v.set {
 		return
@@ -45,16 +45,17 @@ func (d *decoder) buildDialplan(c *rawConfig, baseDir, country string, cfg *Conf
 		d.errorf(v.at, "dialplan", "must not be empty (remove the key for no dialplan)")
 		return
 	}
-	agents := make(map[string]string, len(cfg.Agents))
-	for _, a := range cfg.Agents {
-		agents[a.ID] = a.Extension
-	}
 	opts := dialplan.Options{
 		Agents:    agents,
 		Normalize: func(n string) (string, error) { return e164.Normalize(n, country) },
 		LoadAudio: media.LoadAudio,
 	}
-	if country == "" {
+	switch {
+	case country == "" && (len(c.trunks) > 0 || c.dialing.country.present):
+		// The country has a problem, reported at the trunk or at dialing:
+		// numbers are only checked for digits, not blamed for it.
+		opts.Normalize = nil
+	case country == "":
 		opts.Normalize = func(n string) (string, error) {
 			if !strings.HasPrefix(strings.TrimSpace(n), "+") {
 				return "", errors.New("write it with its country code (+...), or add a trunk or dialing.country")
@@ -62,8 +63,12 @@ func (d *decoder) buildDialplan(c *rawConfig, baseDir, country string, cfg *Conf
 			return e164.Normalize(n, "") // international numbers need no country
 		}
 	}
-	if _, err := exec.LookPath(tts.Command); err == nil && cfg.DataDir != "" {
-		opts.Speak = lazySpeaker(filepath.Join(cfg.DataDir, TTSCacheDir))
+	if _, err := exec.LookPath(tts.Command); err == nil {
+		cache := "" // a data_dir with problems of its own: speak without a cache
+		if cfg.DataDir != "" {
+			cache = filepath.Join(cfg.DataDir, TTSCacheDir)
+		}
+		opts.Speak = lazySpeaker(cache)
 	}
 	var (
 		name string
@@ -84,7 +89,7 @@ func (d *decoder) buildDialplan(c *rawConfig, baseDir, country string, cfg *Conf
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(filepath.Dir(d.file), name)
 		}
-		if data, err = os.ReadFile(path); err != nil { //nolint:gosec // the admin names the file on purpose
+		if data, err = readFile(path, maxConfigSize); err != nil {
 			d.errorf(v.at, "dialplan", "cannot read %q: %v", clip(v.v), pathless(err))
 			return
 		}

@@ -8,9 +8,22 @@
 // its own defaults.
 //
 // A trunk in the file is one provider, split in two: how Ringdesk signals to
-// it (sip.Trunk) and how calls use it (calls.Trunk). Phone numbers (numbers,
-// caller_id) may be written nationally and are composed in E.164, read with
-// package e164 in the trunk's or the dialing country.
+// it (sip.Trunk) and how calls use it (calls.Trunk). Phone numbers (caller_id,
+// and the dialplan's numbers) may be written nationally and are composed in
+// E.164, read with package e164 in the trunk's or the dialing country.
+//
+// # The dialplan
+//
+// What each number callers dial does (numbers called from outside, menus,
+// ring groups, queues, voicemail) is not in ringdesk.yaml but in the
+// dialplan file that its dialplan key names, relative to the config file.
+// Loading the config compiles it with package dialplan into
+// calls.Config.Plan, checked against the config's agents and country, its
+// audio files loaded (media.LoadAudio) and its texts spoken by package tts
+// when espeak-ng is installed (cached in data_dir's TTSCacheDir). The
+// embedded sample names the sample dialplan, configs/dialplan.yaml, which
+// is embedded too, with its sounds (package configs/sounds). A numbers key,
+// where older configs kept their numbers, is an error that says so.
 //
 // # Errors
 //
@@ -23,16 +36,20 @@
 //
 //	FILE:LINE:COL: message
 //
-// and Parse returns them all, sorted, as Errors. Lines and columns are
-// 1-based; columns count characters. Parsing never panics on bad input.
+// and Parse returns them all, sorted, as Errors. The dialplan's problems
+// come after the config's own, with the dialplan file's name and positions.
+// Lines and columns are 1-based; columns count characters. Parsing never
+// panics on bad input.
 //
 // The YAML is parsed with github.com/goccy/go-yaml into an AST, which this
-// package walks itself so that every key and value keeps its position.
-// Anchors, aliases, tags and multiple documents are rejected.
+// package walks itself (through internal/yamlpos, as dialplan does) so that
+// every key and value keeps its position. Anchors, aliases, tags and multiple
+// documents are rejected.
 //
 // # Imports
 //
-// configs imports only the Config types of sip, media and calls (and their
-// helpers such as sip.ParseListen), and e164 to check phone numbers, as the
-// layout in STYLE.md allows.
+// configs imports the Config types of sip, media and calls (and their
+// helpers such as sip.ParseListen), e164 to check phone numbers, dialplan,
+// tts and media/wav to compile the dialplan, and configs/sounds for the
+// shipped audio, as the layout in STYLE.md allows.
 package configs

@@ -11,4 +11,4 @@ type Error = yamlpos.Error
 
 // Errors is every problem found, sorted by line and column; its Error
 // method returns one problem per line.
-type Errors = yamlpos.Errors
+type Errors = yamlpos.Errors //nolint:errname // the API's name since the first release

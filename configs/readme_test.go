@@ -67,9 +67,13 @@ routes:
 	return keys
 }
 
+// retiredKeys are keys the loader no longer accepts, but knows to say where
+// they went (numbers: to the dialplan); the README may say so too.
+var retiredKeys = []string{"numbers"}
+
 // TestReadmeDocumentsEveryKey checks the README's configuration reference
 // against the loader: every key it accepts is documented, and nothing
-// documented is unknown to it.
+// documented is unknown to it (but retiredKeys).
 func TestReadmeDocumentsEveryKey(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
@@ -87,7 +91,7 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 		}
 	}
 	for _, d := range documented {
-		if !slices.Contains(keys, d) {
+		if !slices.Contains(keys, d) && !slices.Contains(retiredKeys, d) {
 			t.Errorf("README documents `%s`, which the loader does not know", d)
 		}
 	}

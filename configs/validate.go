@@ -66,7 +66,7 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 	d.buildMedia(c, info.listeners, &cfg.Media)
 	d.buildCalls(c, baseDir, &cfg.Calls)
 	cfg.DataDir = d.buildDataDir(c, baseDir)
-	d.buildAgents(c, info, cfg)
+	agents := d.buildAgents(c, info, cfg)
 	trunks := d.buildTrunks(c, baseDir, cfg)
 	country := d.buildDialing(c, trunks, &cfg.Calls)
 	if c.numbers.present {
@@ -81,7 +81,7 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 			cfg.WrapUp = v.v
 		}
 	}
-	d.buildDialplan(c, baseDir, country, cfg)
+	d.buildDialplan(c, baseDir, country, agents, cfg)
 	return cfg
 }
 
@@ -267,11 +267,15 @@ func (d *decoder) abs(baseDir string, v val[string], path string) (string, error
 	return p, err
 }
 
-// readPEM reads a certificate or key file, refusing anything but a regular
-// file of modest size (a path such as /dev/stdin must not hang the check).
-// Errors leave out the path, which the caller quotes as written.
-func readPEM(path string) ([]byte, error) {
-	st, err := os.Stat(path)
+// readPEM reads a certificate or key file (see readFile).
+func readPEM(path string) ([]byte, error) { return readFile(path, maxPEMSize) }
+
+// readFile reads a file the config names, refusing anything but a regular
+// file of at most limit bytes (a path such as /dev/stdin must not hang the
+// check, nor /dev/zero fill the memory). Errors leave out the path, which
+// the caller quotes as written.
+func readFile(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path) //nolint:gosec // the admin names the file on purpose
 	if err != nil {
 		return nil, pathless(err)
 	}
@@ -286,12 +290,12 @@ func readPEM(path string) ([]byte, error) {
 		return nil, pathless(err)
 	}
 	defer func() { _ = f.Close() }() // read-only: Close has nothing to report
-	data, err := io.ReadAll(io.LimitReader(f, maxPEMSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, pathless(err)
 	}
-	if len(data) > maxPEMSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxPEMSize)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
 	}
 	return data, nil
 }
@@ -669,20 +673,22 @@ func (d *decoder) buildDataDir(c *rawConfig, baseDir string) string {
 }
 
 // buildAgents checks the agents and composes a sip.User, calls.Extension
-// and Agent for each one without problems. It returns every extension
-// written, so that numbers can be checked against them.
-func (d *decoder) buildAgents(c *rawConfig, info sipInfo, cfg *Config) map[string]bool {
+// and Agent for each one without problems. It returns every agent written,
+// id -> extension (the first agent of an id), those with problems too, so
+// that the dialplan is checked against them without blaming it for their
+// problems.
+func (d *decoder) buildAgents(c *rawConfig, info sipInfo, cfg *Config) map[string]string {
 	type first struct {
 		at pos
 		id string
 	}
 	ids := make(map[string]pos)
 	exts := make(map[string]first)
-	written := make(map[string]bool)
+	written := make(map[string]string)
 	for i := range c.agents {
 		a := &c.agents[i]
-		if a.extension.set {
-			written[a.extension.v] = true
+		if _, dup := written[a.id.v]; a.id.set && !dup {
+			written[a.id.v] = a.extension.v
 		}
 		ok := true
 		switch {
