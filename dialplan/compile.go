@@ -164,7 +164,8 @@ func (c *compiler) compile(raw *rawPlan) *Plan {
 func (c *compiler) checkVoice(v val[string], path string) string {
 	ok := v.V != "" && len(v.V) <= 64
 	for _, r := range v.V {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_+/.", r)) {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !letter && !strings.ContainsRune("-_+/.", r) {
 			ok = false
 		}
 	}

@@ -14,7 +14,7 @@ type Error = yamlpos.Error
 
 // Errors is every problem found in a dialplan file, sorted by line and
 // column; its Error method returns one problem per line.
-type Errors = yamlpos.Errors
+type Errors = yamlpos.Errors //nolint:errname // the same name as configs.Errors
 
 // ErrNoSpeech is returned by Plan.PositionAudio when the plan was compiled
 // without text-to-speech (Options.Speak was nil).
