@@ -236,3 +236,43 @@ ring_groups:
 		t.Errorf("bob's desk phone is not reported as rung out: %v", eventNames(h.Obs.forCall(rec.ID)))
 	}
 }
+
+// TestFlowQueueAnnouncements: a caller waiting in a queue hears the hold
+// music, and every announce_every the on-hold message and their position
+// (spoken text, here the test plan's prompt tone), then the music again.
+func TestFlowQueueAnnouncements(t *testing.T) {
+	plan := testPlan(t, `
+messages:
+  on_hold: "Please hold."
+numbers:
+  "502": {action: queue q}
+queues:
+  q:
+    agents: [agent-carol]
+    announce_every: 10s
+    announce_position: true
+`)
+	h := newHarness(t, withCalls(func(c *calls.Config) { c.Plan = plan }))
+	if err := h.Switch.Agents().SetStatus("agent-carol", acd.Offline); err != nil {
+		t.Fatal(err)
+	}
+	call, callerRTP, _ := flowCall(t, h, "502")
+	joined := waitEvent[calls.QueueJoined](t, h.Obs, nil)
+	time.Sleep(time.Until(joined.At.Add(3 * time.Second)))
+	music := heardBetween(callerRTP, joined.At.Add(time.Second), joined.At.Add(3*time.Second))
+	if s := toneShare(music, planPromptHz); s > 0.1 || mediatest.RMS(music) < 0.01 {
+		t.Errorf("before the first announcement the caller hears %.2f of the prompt tone at RMS %.3f; want music",
+			s, mediatest.RMS(music))
+	}
+	time.Sleep(time.Until(joined.At.Add(11 * time.Second)))
+	// on hold (300 ms) and position (300 ms), 10 s after joining
+	hearsTone(t, "the caller at the announcement", heardBetween(callerRTP, joined.At.Add(10*time.Second), joined.At.Add(10700*time.Millisecond)), planPromptHz)
+	if _, err := call.Bye(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	left := waitEvent[calls.QueueLeft](t, h.Obs, nil)
+	if left.Reason != calls.QueueAbandoned || left.Waited < 10*time.Second {
+		t.Errorf("left %+v, want abandoned after 11 s", left)
+	}
+	h.ended(t)
+}

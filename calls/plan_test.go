@@ -10,10 +10,10 @@ import (
 
 // promptHz is the tone of every prompt of the test plans: text is
 // "spoken" as 300 ms of it, so prompts are short and recognisable.
-const planPromptHz = 500
+const planPromptHz = 1400
 
 // testPlan compiles a dialplan for the harness's extensions: text is
-// spoken as 300 ms of a 500 Hz tone and audio files are not read.
+// spoken as 300 ms of a 1400 Hz tone (no hold music has it) and audio files are not read.
 func testPlan(tb testing.TB, yaml string) *dialplan.Plan {
 	tb.Helper()
 	agents := make(map[string]string)
