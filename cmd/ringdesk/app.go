@@ -277,7 +277,8 @@ func printBanner(w io.Writer, a *app, sample bool) {
 		}
 		fmt.Fprintf(w, "    extension %-6s %-16s user %-6s password %s\n", ag.Extension, ag.Name, ag.Extension, pw)
 	}
-	fmt.Fprintln(w, "  Then dial one extension from the other. Ctrl-C stops (twice: at once).")
+	fmt.Fprintln(w, "  Then dial one extension from the other, or 500 for the demo support queue")
+	fmt.Fprintln(w, "  (`ringdesk routes` prints the sample dialplan). Ctrl-C stops (twice: at once).")
 }
 
 func realmOf(c *configs.Config) string {

@@ -363,7 +363,7 @@ func recordLines(r recordView) []string {
 	}
 	if !answered && r.AnsweredBy == "" {
 		switch {
-		case !r.Answered.IsZero():
+		case !r.Answered.IsZero(), r.Status == 200: // 200 with no agent: Ringdesk's flow answered
 			lines = append(lines, "answered by Ringdesk, no agent took the call")
 		case r.Status != 0:
 			lines = append(lines, "not answered: "+strconv.Itoa(r.Status))
