@@ -368,21 +368,32 @@ func (d decoder) days(h *rawHours) decodeFunc {
 				return
 			}
 			if seq, isSeq := n.(*ast.SequenceNode); isSeq {
-				var list textList
-				d.TextList(&list)(p, nil, seq)
-				e.ranges = list.V
 				if len(seq.Values) == 0 {
 					d.Errorf(kp, p, "want at least one time range, such as 09:00-18:00")
 					return
 				}
+				for i, v := range seq.Values {
+					e.ranges = append(e.ranges, d.timeRange(v, yamlpos.EntryPos(seq, i), fmt.Sprintf("%s[%d]", p, i), "a time range such as 09:00-18:00"))
+				}
 			} else {
-				r := val[string]{Present: true, Key: kp}
-				r.V, r.At, r.Set = d.Scalar(n, kp, p, "a time range such as 09:00-18:00, or a list of them")
-				e.ranges = []val[string]{r}
+				e.ranges = []val[string]{d.timeRange(n, kp, p, "a time range such as 09:00-18:00, or a list of them")}
 			}
 			h.days = append(h.days, e)
 		})
 	}
+}
+
+// timeRange decodes one time range of hours.open; at locates a null n.
+func (d decoder) timeRange(n ast.Node, at pos, path, want string) val[string] {
+	r := val[string]{Present: true, Key: at}
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		// Inside { }, YAML reads 10:00-13:00 as a key and its value.
+		d.Errorf(yamlpos.NodePos(n), path, "want %s, got a mapping; inside { } quote the range: \"10:00-13:00\"", want)
+		return r
+	}
+	r.V, r.At, r.Set = d.Scalar(n, at, path, want)
+	return r
 }
 
 // message decodes a message: a plain string (text, spoken in the default

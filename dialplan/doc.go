@@ -39,8 +39,8 @@
 //
 // # Using a Plan
 //
-// A Plan is pure policy: Route is a map lookup and an hours check (Hours.
-// OpenAt) with no I/O and no allocation, and the Plan does no I/O after
+// A Plan is pure policy: Route is a map lookup and an hours check
+// (Hours.OpenAt) with no I/O and no allocation, and the Plan does no I/O after
 // compiling, except that PositionAudio speaks a queue's position message
 // through Options.Speak the first time each position is needed. A Plan is
 // safe for concurrent use; a reload compiles a new one and swaps it in, and

@@ -19,8 +19,12 @@ messages:
   after_hours: {file: sounds/closed.wav}
 hours:
   office:
-    time_zone: UTC
-    open: {mon-fri: 09:00-17:00}
+    time_zone: Europe/Lisbon
+    open:
+      mon-fri: 09:00-18:00
+      sat: [10:00-13:00, 14:00-16:00]
+    holidays: [01-01, 04-25, 05-01, 06-10, 12-25, 2026-04-03]
+    closed: [2026-08-10..2026-08-14]
 numbers:
   "+351 21 000 0000":
     hours: office
@@ -40,7 +44,7 @@ voicemail:
 func TestRoute(t *testing.T) {
 	p := mustParse(t, routeYAML)
 	monday10 := time.Date(2026, time.May, 4, 10, 0, 0, 0, time.UTC)
-	monday18 := time.Date(2026, time.May, 4, 18, 0, 0, 0, time.UTC)
+	monday18 := time.Date(2026, time.May, 4, 18, 0, 0, 0, time.UTC) // 19:00 in Lisbon
 	tests := []struct {
 		name, number string
 		at           time.Time
