@@ -6,7 +6,7 @@ BENCHTIME ?= 1s
 GOLANGCI  ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 export CGO_ENABLED = 1
 
-.PHONY: all build test test-short peers lint fmt vet bench fuzz generate tidy-check clean
+.PHONY: all build test test-short peers lint fmt vet bench load-ivr fuzz generate tidy-check clean
 
 all: build
 
@@ -51,6 +51,11 @@ load: build peers
 ## to the extension call rate, trunk registrations per second (bench/README.md).
 load-trunks: build peers
 	./bench/trunks.sh
+
+## load-ivr: SIPp callers in IVR menus and queues: most callers at once before
+## what they hear (prompts, hold music) stutters (bench/README.md).
+load-ivr: build peers
+	./bench/ivr.sh
 
 ## fuzz: each fuzz target for FUZZTIME.
 fuzz:

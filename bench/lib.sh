@@ -55,6 +55,10 @@ ticks() {
 }
 # busy_ticks: CPU time of the whole machine (all cores) spent outside idle
 busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+# irq_ticks: the part of busy_ticks spent in interrupts and softirqs (on
+# loopback, delivering the UDP datagrams the processes send), which no
+# process is charged for
+irq_ticks() { awk '/^cpu /{print $7 + $8; exit}' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.0f", k/1024}'; }
 # pct TICKS SECONDS: % of one core
@@ -180,4 +184,43 @@ step_problems() { # step_problems LABEL SUMMARY CREATED IDLE_OK
 		sed 's/ for Call-[Ii][Dd] [^:]*//' | sort | uniq -c | sort -rn | head -4 | sed 's/^/         sipp: /'
 	grep -h -o 'receive timeout on message [^ ]* [^ ]* [^ ]*' ./*errors.log 2>/dev/null | sort | uniq -c | head -3 | sed 's/^/         sipp: /'
 	return 0
+}
+
+# wait_quiet: before a step, wait (at most QUIET_WAIT s) until the other
+# processes of this shared machine use at most NOISY_PCT % of a core
+# (Ringdesk, RDPID, if running, does not count). load.sh and trunks.sh
+# still define their own copy, which takes precedence.
+wait_quiet() {
+	local t0=$SECONDS b0 b1 r0 r1 o
+	((NOISY_PCT > 0)) || return 0
+	while :; do
+		b0=$(busy_ticks); r0=$(ticks "${RDPID:-0}"); sleep 1; b1=$(busy_ticks); r1=$(ticks "${RDPID:-0}")
+		o=$(pct $((b1 - b0 - (r1 - r0))) 1)
+		((o <= NOISY_PCT || SECONDS - t0 >= QUIET_WAIT)) && break
+	done
+	((SECONDS - t0 > 1)) && echo "       (waited $((SECONDS - t0)) s for other processes to calm down; now they use ${o}% of a core)"
+	return 0
+}
+
+# capture_start NAME FILTER: dumpcap on lo (classic pcap, headers only: 60
+# bytes per packet, enough for Ethernet + IPv4 + UDP + RTP header; 64 MiB
+# kernel buffer) into NAME.pcap with the BPF FILTER. On loopback a packet's
+# capture time is the time its sender sent it. Sets CAP_PID (also in
+# PIDS_TO_STOP). capture_stop NAME: stop it (SIGINT: it writes its counts)
+# and print "captured dropped" (dropped: by the kernel or dumpcap).
+capture_start() {
+	rm -f "$1.pcap" "$1.err"
+	dumpcap -i lo -P -s 60 -B 64 -q -f "$2" -w "$1.pcap" </dev/null >/dev/null 2>"$1.err" &
+	CAP_PID=$!
+	PIDS_TO_STOP+=("$CAP_PID")
+	for _ in $(seq 100); do [[ -s $1.pcap ]] && grep -q 'Capturing on' "$1.err" && return 0; kill -0 $CAP_PID 2>/dev/null || break; sleep 0.05; done
+	cat "$1.err" >&2
+	die "dumpcap did not start (filter: $2)"
+}
+capture_stop() {
+	kill -INT "$CAP_PID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
+	kill -KILL "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	awk '/^Packets received\/dropped/{ s = $0; sub(/.*: /, "", s); split(s, a, "[/ ]"); print a[1]+0, a[2]+0; found = 1 } END{ if (!found) print "? ?" }' "$1.err"
 }
