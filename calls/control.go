@@ -62,7 +62,14 @@ func (c *Call) do(ctx context.Context, fn func(ctx context.Context) error) error
 	case err := <-cmd.reply:
 		return err
 	case <-c.done:
-		return ErrCallEnded
+		// A command that ends the call (removing the host of a two-party
+		// call) replies before the call is done: prefer its answer.
+		select {
+		case err := <-cmd.reply:
+			return err
+		default:
+			return ErrCallEnded
+		}
 	}
 }
 

@@ -3,12 +3,13 @@ package sip
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/ringdesk/ringdesk/internal/sqlite"
 )
 
 // Binding is one registered contact of an address of record (RFC 3261 §10).
@@ -130,46 +131,10 @@ const migrationComponent = "sip"
 
 // NewSQLBindings applies this package's migrations to db and returns the store.
 func NewSQLBindings(ctx context.Context, db *sql.DB) (*SQLBindings, error) {
-	if err := migrate(ctx, db, migrationComponent, migrations); err != nil {
+	if err := sqlite.Migrate(ctx, db, migrationComponent, migrations); err != nil {
 		return nil, err
 	}
 	return &SQLBindings{db: db}, nil
-}
-
-// migrate applies steps[v:] where v is the component's recorded version, each
-// in its own transaction together with the version bump.
-func migrate(ctx context.Context, db *sql.DB, component string, steps []string) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_versions (
-		component TEXT PRIMARY KEY, version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate %s: %w", component, err)
-	}
-	var v int
-	err := db.QueryRowContext(ctx, `SELECT version FROM schema_versions WHERE component = ?`, component).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("migrate %s: read version: %w", component, err)
-	}
-	if v > len(steps) {
-		return fmt.Errorf("migrate %s: database is at version %d, this build knows %d: refusing to run an older binary on a newer database", component, v, len(steps))
-	}
-	for i := v; i < len(steps); i++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate %s: %w", component, err)
-		}
-		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("migrate %s step %d: %w", component, i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_versions (component, version) VALUES (?, ?)
-			ON CONFLICT(component) DO UPDATE SET version = excluded.version`, component, i+1); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("migrate %s step %d: %w", component, i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate %s step %d: %w", component, i+1, err)
-		}
-	}
-	return nil
 }
 
 // LoadBindings implements BindingStore.

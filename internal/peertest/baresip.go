@@ -154,18 +154,14 @@ func (b Baresip) withDefaults(t testing.TB) Baresip {
 	return b
 }
 
-// freeBaresipPort is FreeSIPPort, and with tls also a port whose next one
-// is free for TCP, where baresip listens for SIP over TLS.
+// freeBaresipPort is FreeSIPPort, and with tls also reserves the next port,
+// free for TCP, where baresip listens for SIP over TLS.
 func freeBaresipPort(t testing.TB, ip string, tls bool) int {
 	t.Helper()
-	for range portTries {
-		port := FreeSIPPort(t, ip)
-		if !tls || (port < 65535 && portsFree(ip, port+1, 1, "tcp")) {
-			return port
-		}
+	if !tls {
+		return FreeSIPPort(t, ip)
 	}
-	t.Fatalf("peertest: no SIP port on %s with the next one free for TLS after %d tries", ip, portTries)
-	return 0
+	return reservePorts(t, ip, 2, false, "udp", "tcp")
 }
 
 // TLSPort is the TCP port baresip takes SIP over TLS on (with TLSCert):

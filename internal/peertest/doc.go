@@ -48,8 +48,12 @@
 //
 // All traffic stays on 127.0.0.0/8. The package never uses fixed ports:
 // callers pass ports, or leave them zero to get free ones ([FreePort],
-// [FreeSIPPort], [FreeRTPPort]). Giving each peer its own 127.0.0.x address as
-// well keeps tests apart from each other and from a PBX on port 5060.
+// [FreeSIPPort], [FreeRTPPort]). Those come from 21000-30999, below the
+// kernel's ephemeral range so that no test's outgoing connection takes one
+// before its peer binds it, and each is locked (flock, under the temp
+// directory) for the test's lifetime so parallel test binaries never share
+// one. Giving each peer its own 127.0.0.x address as well keeps tests apart
+// from each other and from a PBX on port 5060.
 //
 // # Missing programs and CI
 //

@@ -171,6 +171,21 @@ func TestFreePorts(t *testing.T) {
 	if !portsFree("127.0.0.1", s, 1, "udp") || !portsFree("127.0.0.1", s, 1, "tcp") {
 		t.Errorf("SIP port %d is not free for UDP and TCP", s)
 	}
+	// Reserved ports stay out of the kernel's ephemeral range and are never
+	// handed out twice while the test runs.
+	seen := map[int]bool{}
+	for range 100 {
+		p := FreeRTPPort(t, "127.0.0.1")
+		for q := p; q < p+4; q++ {
+			if q < portLow || q >= portHigh {
+				t.Fatalf("port %d outside %d-%d", q, portLow, portHigh-1)
+			}
+			if seen[q] {
+				t.Fatalf("port %d reserved twice", q)
+			}
+			seen[q] = true
+		}
+	}
 }
 
 func TestWaitListening(t *testing.T) {

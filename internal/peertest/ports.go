@@ -6,45 +6,50 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
-const portTries = 50
+const portTries = 200
 
-// FreePort returns a port that was free on ip for network ("udp" or "tcp"):
-// it binds port 0, reads the port back and closes the socket. Another
-// process may take the port before the caller binds it; that is rare enough
-// on a test machine, and the caller then fails to bind and says so.
+// Peers get their ports from [portLow, portHigh): below Linux's ephemeral
+// range (32768-60999 by default), so the kernel never hands one of them to
+// an outgoing connection of another test between the moment we find it free
+// and the moment the peer binds it (that happened: a TLS port taken by a
+// parallel package's TCP client). It is above media's default RTP range
+// (10000-20000) and below the fixed ranges the end-to-end tests give
+// Ringdesk (31000 and up).
+const (
+	portLow  = 21000
+	portHigh = 31000
+)
+
+// FreePort returns a port free on ip for network ("udp" or "tcp"), reserved
+// for the test: parallel test processes that use peertest never get the same
+// port while the test runs (a lock file per port, released at cleanup and
+// by the kernel if the process dies). Another program may still bind it
+// before the peer does; the peer then fails to bind and says so.
 func FreePort(t testing.TB, network string, ip string) int {
 	t.Helper()
-	port, err := freePort(network, ip)
-	if err != nil {
-		t.Fatalf("peertest: free %s port on %s: %v", network, ip, err)
+	if network != "udp" && network != "tcp" {
+		t.Fatalf("peertest: free port: network %q is not udp or tcp", network)
 	}
-	return port
+	return reservePorts(t, ip, 1, false, network)
 }
 
 // FreeSIPPort returns a port free on ip for both UDP and TCP (baresip listens
 // on both for SIP).
 func FreeSIPPort(t testing.TB, ip string) int {
 	t.Helper()
-	for range portTries {
-		port, err := freePort("udp", ip)
-		if err != nil {
-			t.Fatalf("peertest: free SIP port on %s: %v", ip, err)
-		}
-		if portsFree(ip, port, 1, "tcp") {
-			return port
-		}
-	}
-	t.Fatalf("peertest: no port free for both UDP and TCP on %s after %d tries", ip, portTries)
-	return 0
+	return reservePorts(t, ip, 1, false, "udp", "tcp")
 }
 
 // FreeRTPPort returns an even UDP port P such that P, P+1, P+2 and P+3 were
@@ -53,40 +58,64 @@ func FreeSIPPort(t testing.TB, ip string) int {
 // wildcard address (baresip): on Linux that finds ports bound on any address.
 func FreeRTPPort(t testing.TB, ip string) int {
 	t.Helper()
-	for range portTries {
-		port, err := freePort("udp", ip)
-		if err != nil {
-			t.Fatalf("peertest: free RTP port on %s: %v", ip, err)
-		}
-		port &^= 1
-		if port+3 <= 65535 && portsFree(ip, port, 4, "udp") {
-			return port
-		}
+	return reservePorts(t, ip, 4, true, "udp")
+}
+
+// reservePorts finds n consecutive ports (the first even if asked) free on ip
+// for every network, locks them for the test's lifetime and returns the
+// first.
+func reservePorts(t testing.TB, ip string, n int, even bool, networks ...string) int {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "ringdesk-peertest-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatalf("peertest: port locks: %v", err)
 	}
-	t.Fatalf("peertest: no 4 consecutive free UDP ports on %s after %d tries", ip, portTries)
+	for range portTries {
+		start := portLow + rand.IntN(portHigh-portLow-n)
+		if even {
+			start &^= 1
+		}
+		locks, ok := lockPorts(dir, start, n)
+		if !ok {
+			continue
+		}
+		free := true
+		for _, network := range networks {
+			free = free && portsFree(ip, start, n, network)
+		}
+		if !free {
+			unlock(locks)
+			continue
+		}
+		t.Cleanup(func() { unlock(locks) })
+		return start
+	}
+	t.Fatalf("peertest: no %d free port(s) for %v on %s in %d-%d after %d tries", n, networks, ip, portLow, portHigh-1, portTries)
 	return 0
 }
 
-func freePort(network, ip string) (int, error) {
-	var lc net.ListenConfig
-	addr := net.JoinHostPort(ip, "0")
-	switch network {
-	case "udp":
-		c, err := lc.ListenPacket(context.Background(), "udp", addr)
+// lockPorts takes an exclusive, non-blocking flock on one file per port.
+func lockPorts(dir string, start, n int) ([]*os.File, bool) {
+	var locks []*os.File
+	for p := start; p < start+n; p++ {
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
 		if err != nil {
-			return 0, err
+			unlock(locks)
+			return nil, false
 		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port, nil
-	case "tcp":
-		l, err := lc.Listen(context.Background(), "tcp", addr)
-		if err != nil {
-			return 0, err
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			unlock(locks)
+			return nil, false
 		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port, nil
-	default:
-		return 0, fmt.Errorf("network %q is not udp or tcp", network)
+		locks = append(locks, f)
+	}
+	return locks, true
+}
+
+func unlock(locks []*os.File) {
+	for _, f := range locks {
+		f.Close() // closing the only descriptor drops the flock
 	}
 }
 
