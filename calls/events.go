@@ -368,6 +368,9 @@ type MenuSelected struct {
 	Digit  byte   `json:"digit"`
 	Option string `json:"option"`
 	Path   string `json:"path"`
+	// Department is the call's department after the choice: the option's,
+	// else the menu's, else the one before.
+	Department string `json:"department,omitempty"`
 }
 
 // MenuFailed: the caller pressed nothing, or only invalid keys, through
@@ -384,6 +387,8 @@ type QueueJoined struct {
 	base
 	Queue    string `json:"queue"`
 	Position int    `json:"position"`
+	// Department is the call's department in the queue.
+	Department string `json:"department,omitempty"`
 }
 
 // QueueFull: the queue already held its maximum of callers; the caller

@@ -174,7 +174,7 @@ func (f *flow) menu(ctx context.Context, menus []*dialplan.Menu) (dialplan.Actio
 	f.report(ctx, func(c *Call) {
 		c.route.menuPath = path
 		c.route.department = d
-		c.sw.observe(MenuSelected{base: c.base(), Menu: menuName, Digit: digit, Option: name, Path: path})
+		c.sw.observe(MenuSelected{base: c.base(), Menu: menuName, Digit: digit, Option: name, Path: path, Department: d})
 	})
 	f.log.Debug("menu option", "menu", m.Name, "digit", string(rune(digit)), "option", name, "path", path)
 	return opt.Action, menus, nil
@@ -221,13 +221,14 @@ func (f *flow) queue(ctx context.Context, q *dialplan.Queue) (dialplan.Action, e
 		return q.Fallback, nil
 	}
 	defer state.Leave(id)
+	dept := f.dept
 	f.report(ctx, func(c *Call) {
 		c.route.queue = q.ID
 		c.route.queueSince = time.Now()
 		if c.route.ringSince.IsZero() {
 			c.route.ringSince = time.Now()
 		}
-		c.sw.observe(QueueJoined{base: c.base(), Queue: q.ID, Position: pos})
+		c.sw.observe(QueueJoined{base: c.base(), Queue: q.ID, Position: pos, Department: dept})
 	})
 	music, err := f.music(ctx, q)
 	if err != nil {

@@ -139,6 +139,9 @@ func (tx *txn) dispatch(c *callState, e Event) error {
 		}
 	case QueueJoined:
 		c.Queue = e.Queue
+		if e.Department != "" {
+			c.Department = e.Department
+		}
 	case QueueLeft:
 		c.Queue = e.Queue
 		c.WaitMS += e.Wait.Milliseconds()
@@ -204,7 +207,7 @@ func describe(e Event) string {
 		case l.Extension != "":
 			return l.Extension
 		}
-		return l.Number
+		return firstNonEmpty(l.Number, l.ID)
 	}
 	switch e.Kind {
 	case CallStarted:

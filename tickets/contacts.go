@@ -231,7 +231,8 @@ func (s *Service) ContactsByPhone(ctx context.Context, number string) ([]Contact
 // query must start a word of the contact's name, company, address or
 // email, or be digits found at the end of one of its numbers ("Mar" finds
 // Margaret, Marcom and Martin Road; "912 345" or "+351 912" find
-// +351912345678). Results are ordered by name, at most limit (1-200).
+// +351912345678). Results come in the order of the words matched, at most
+// limit (1-200).
 func (s *Service) SearchContacts(ctx context.Context, query string, limit int) ([]Contact, error) {
 	limit = min(max(limit, 1), 200)
 	terms := searchTerms(query)
@@ -242,22 +243,22 @@ func (s *Service) SearchContacts(ctx context.Context, query string, limit int) (
 		}
 		return s.loadContacts(ctx, ids)
 	}
-	// The longest term drives the query (on the word index); the others
-	// filter what it finds.
+	// The longest term drives the query, on the word index, in word order:
+	// "mar" lists the Marcoms, then the Margarets, then Martin Road; the
+	// other terms filter what it finds. The first limit matches end it.
 	slices.SortStableFunc(terms, func(a, b string) int { return len(b) - len(a) })
 	var q strings.Builder
 	args := make([]any, 0, 2*len(terms)+1)
-	q.WriteString(`SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM contact_words WHERE word >= ? AND word < ?)`)
+	q.WriteString(`SELECT w.contact_id FROM contact_words w WHERE w.word >= ? AND w.word < ?`)
 	for range terms[1:] {
-		// word >= t AND word < t+U+10FFFF: the words t starts, on the index
-		q.WriteString(` AND EXISTS (SELECT 1 FROM contact_words w WHERE w.contact_id = c.id AND w.word >= ? AND w.word < ?)`)
+		// word >= t AND word < t+U+10FFFF: the words t starts
+		q.WriteString(` AND EXISTS (SELECT 1 FROM contact_words o WHERE o.contact_id = w.contact_id AND o.word >= ? AND o.word < ?)`)
 	}
 	for _, t := range terms {
 		args = append(args, t, t+string(utf8.MaxRune))
 	}
-	q.WriteString(` ORDER BY c.name, c.id LIMIT ?`)
-	args = append(args, limit)
-	ids, err := queryIDs(ctx, s.db, q.String(), args...)
+	q.WriteString(` ORDER BY w.word, w.contact_id`)
+	ids, err := firstDistinct(ctx, s.db, limit, q.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +291,32 @@ func searchTerms(query string) []string {
 		terms = terms[:8]
 	}
 	return terms
+}
+
+// firstDistinct reads the query's ids in order and stops at the limit-th
+// distinct one, so that a broad search ends as soon as it has enough.
+func firstDistinct(ctx context.Context, db querier, limit int, query string, args ...any) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	defer rows.Close()
+	seen := make(map[int64]bool, limit)
+	var ids []int64
+	for len(ids) < limit && rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("tickets: %w", err)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	return ids, nil
 }
 
 type querier interface {
