@@ -15,6 +15,7 @@ import (
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/media/wav"
 	"github.com/ringdesk/ringdesk/sip"
+	"github.com/ringdesk/ringdesk/tickets"
 )
 
 // sampleYAML is the commented sample configuration, configs/ringdesk.yaml.
@@ -35,7 +36,7 @@ const maxConfigSize = 1 << 20
 
 // Config is the validated configuration, composed into each package's Config.
 // Fields the file leaves out stay zero, so that each package applies its own
-// default.
+// default; but HTTP.SessionTTL and Tickets, which hold their defaults.
 type Config struct {
 	// Source is the file path, or SampleSource.
 	Source string
@@ -58,6 +59,53 @@ type Config struct {
 	// WrapUp is how long an agent rests after a call before the dialplan
 	// rings them again (calls.wrap_up; 0: none).
 	WrapUp time.Duration
+	// HTTP is the agent web UI and REST API (http.*); Listen "" is off.
+	HTTP HTTPConfig
+	// Departments are who works where, in file order: the tickets of a
+	// department are visible to its agents (and to admins), and its missed
+	// calls notify them.
+	Departments []Department
+	// Tickets are the helpdesk's rules: tickets.DefaultSettings with the
+	// tickets section applied, Outcomes DefaultOutcomes when the file leaves
+	// them out, Country the dialing country (dialing.country, or the first
+	// trunk's; "" without either), Departments from departments (name ->
+	// agent ids) and Webhooks from webhooks.
+	Tickets tickets.Settings
+}
+
+// HTTPConfig is the web server of the agent UI and the REST API
+// (http://Listen/api/v1).
+type HTTPConfig struct {
+	// Listen is the host:port the web server binds, host an IP address or
+	// a host name, or empty for every address; port 0 takes any free port.
+	// "" (the default) turns the web server off.
+	Listen string
+	// SessionTTL is how long a web login lasts; DefaultSessionTTL when the
+	// file leaves it out, so never zero.
+	SessionTTL time.Duration
+}
+
+// Defaults and limits of the http section.
+const (
+	// DefaultSessionTTL is http.session_ttl when the file leaves it out.
+	DefaultSessionTTL = 12 * time.Hour
+	// MinSessionTTL and MaxSessionTTL bound http.session_ttl.
+	MinSessionTTL = 5 * time.Minute
+	MaxSessionTTL = 720 * time.Hour
+)
+
+// Department is a group of agents sharing tickets and missed calls.
+type Department struct {
+	// Name is 1 to 63 of a-z, 0-9, '.', '_' and '-', unique.
+	Name string
+	// Agents are the ids of its agents, each an agent of the file.
+	Agents []string
+}
+
+// DefaultOutcomes returns tickets.outcomes when the file leaves it out: the
+// choices of a call summary.
+func DefaultOutcomes() []string {
+	return []string{"Resolved", "Callback needed", "Escalated", "No answer"}
 }
 
 // Agent is one person who answers calls.
@@ -68,6 +116,12 @@ type Agent struct {
 	Name string
 	// Extension is the agent's number, also the SIP user name of their phones.
 	Extension string
+	// WebPasswordHash is the bcrypt hash ($2a$, $2b$ or $2y$) of the agent's
+	// web UI password; "" means the agent cannot log in to the web UI. It is
+	// checked for its form only: 60 characters with a cost of 4 to 31.
+	WebPasswordHash string
+	// Admin agents see the tickets of every department.
+	Admin bool
 }
 
 // Load reads and parses the config file at path. Relative paths in the file

@@ -18,6 +18,7 @@ import (
 	"github.com/ringdesk/ringdesk/internal/testkit"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
+	"github.com/ringdesk/ringdesk/tickets"
 	"github.com/ringdesk/ringdesk/tts"
 )
 
@@ -68,10 +69,17 @@ func TestSample(t *testing.T) {
 		},
 		DataDir: filepath.Join(cwd, "ringdesk-data"),
 		Agents: []Agent{
-			{ID: "alice", Name: "Alice Example", Extension: "1001"},
+			{ID: "alice", Name: "Alice Example", Extension: "1001", Admin: true},
 			{ID: "bob", Name: "Bob Example", Extension: "1002"},
 		},
+		HTTP: HTTPConfig{Listen: "127.0.0.1:8080", SessionTTL: 12 * time.Hour},
+		Departments: []Department{
+			{Name: "support", Agents: []string{"alice", "bob"}},
+			{Name: "billing", Agents: []string{"bob"}},
+		},
+		Tickets: defaultTickets(""),
 	}
+	want.Tickets.Departments = map[string][]string{"support": {"alice", "bob"}, "billing": {"bob"}}
 	embedded := checkSamplePlan(t, cfg)
 	assertConfig(t, cfg, want)
 	if embedded.Source != "embedded:dialplan.yaml" {
@@ -185,6 +193,46 @@ func TestSampleTrunks(t *testing.T) {
 			cfg.SIP.Trunks, cfg.Calls.Trunks, cfg.Calls.Routes, cfg.Calls.Dialing)
 	}
 	checkSamplePlan(t, cfg)
+}
+
+// TestSampleWebhooks uncomments the sample's webhooks, which it keeps
+// commented out, and checks that they load.
+func TestSampleWebhooks(t *testing.T) {
+	sample := string(SampleYAML())
+	i := strings.Index(sample, "\n# webhooks:\n")
+	if i < 0 {
+		t.Fatal("the sample has no commented-out webhooks")
+	}
+	block, rest, _ := strings.Cut(sample[i+1:], "\n\n")
+	var lines []string
+	for ln := range strings.SplitSeq(block, "\n") {
+		lines = append(lines, strings.TrimPrefix(ln, "# "))
+	}
+	cfg, err := Parse(SampleSource, []byte(sample[:i+1]+strings.Join(lines, "\n")+"\n\n"+rest), ".")
+	if err != nil {
+		t.Fatalf("Parse:\n%v", err)
+	}
+	want := []tickets.Webhook{{URL: "https://example.com/ringdesk", Secret: "change-me-please"}}
+	if !reflect.DeepEqual(cfg.Tickets.Webhooks, want) {
+		t.Errorf("webhooks %+v, want %+v", cfg.Tickets.Webhooks, want)
+	}
+}
+
+// TestSampleShipsNoWebPassword: the sample must not give anyone a way into
+// the web UI, nor call webhooks.
+func TestSampleShipsNoWebPassword(t *testing.T) {
+	cfg, err := Sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cfg.Agents {
+		if a.WebPasswordHash != "" {
+			t.Errorf("the sample gives agent %q a web password", a.ID)
+		}
+	}
+	if len(cfg.Tickets.Webhooks) > 0 {
+		t.Errorf("the sample has webhooks: %+v", cfg.Tickets.Webhooks)
+	}
 }
 
 func TestSampleYAMLIsACopy(t *testing.T) {
@@ -433,6 +481,7 @@ dialplan: ./dialplan.yaml
 			if want.DataDir == "" {
 				want.DataDir = filepath.Join(base, DefaultDataDir)
 			}
+			fillHelpdeskDefaults(&want)
 			assertConfig(t, cfg, &want)
 		})
 	}
@@ -627,6 +676,31 @@ func testdataConfigs(tb testing.TB) []string {
 		}
 	}
 	return files
+}
+
+// fillHelpdeskDefaults fills in what a case of TestParse leaves zero of the
+// helpdesk: http.session_ttl's default, and the default tickets settings
+// read in the dialing country (or the first trunk's).
+func fillHelpdeskDefaults(want *Config) {
+	if want.HTTP.SessionTTL == 0 {
+		want.HTTP.SessionTTL = DefaultSessionTTL
+	}
+	if want.Tickets.Language == "" {
+		country := want.Calls.Dialing.Country
+		if country == "" && len(want.Calls.Trunks) > 0 {
+			country = want.Calls.Trunks[0].Country
+		}
+		want.Tickets = defaultTickets(country)
+	}
+}
+
+// defaultTickets is Config.Tickets for a file without tickets, departments
+// and webhooks.
+func defaultTickets(country string) tickets.Settings {
+	t := tickets.DefaultSettings()
+	t.Country = country
+	t.Outcomes = []string{"Resolved", "Callback needed", "Escalated", "No answer"}
+	return t
 }
 
 func assertConfig(t *testing.T, got, want *Config) {

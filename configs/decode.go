@@ -43,7 +43,11 @@ type rawConfig struct {
 	routes   []rawRoute
 	dialplan val[string]
 	// numbers: the key of old configs; numbers are in the dialplan now
-	numbers section
+	numbers     section
+	http        rawHTTP
+	departments []rawDepartment
+	tickets     rawTickets
+	webhooks    []rawWebhook
 }
 
 type rawSIP struct {
@@ -101,6 +105,8 @@ type rawAgent struct {
 	password  val[string]
 	ha1       val[string]
 	ha1SHA256 val[string]
+	webHash   val[string] // web_password_hash
+	admin     val[bool]
 }
 
 type rawTrunk struct {
@@ -142,6 +148,39 @@ type rawRoute struct {
 	at     pos    // where the route's entry starts
 	prefix val[string]
 	trunks val[[]val[string]]
+}
+
+type rawHTTP struct {
+	section
+	listen     val[string]
+	sessionTTL val[time.Duration]
+}
+
+type rawDepartment struct {
+	path   string // departments[i]
+	at     pos    // where the department's entry starts
+	name   val[string]
+	agents val[[]val[string]]
+}
+
+type rawTickets struct {
+	section
+	sameTicket        val[bool]
+	missedCalls       val[bool]
+	voicemailAssignee val[string]
+	language          val[string]
+	outcomes          val[[]val[string]]
+	outboundNewTicket val[bool]
+	outboundNoTicket  val[bool]
+	callbackWindow    val[time.Duration]
+	shortCall         val[time.Duration]
+}
+
+type rawWebhook struct {
+	path   string // webhooks[i]
+	at     pos    // where the webhook's entry starts
+	url    val[string]
+	secret val[string]
 }
 
 // decodeFunc decodes the value of one key; path is the key's full path,
@@ -234,7 +273,7 @@ func (d *decoder) decodeFile(f *ast.File) *rawConfig {
 	}
 	c := &rawConfig{top: posOf(yamlpos.NodePos(body))}
 	if _, ok := body.(*ast.MappingNode); !ok {
-		d.errorf(c.top, "", "want a mapping of sections (sip, rtp, calls, data_dir, agents, trunks, dialing, routes, dialplan), got %s", yamlpos.Describe(body))
+		d.errorf(c.top, "", "want a mapping of sections (sip, rtp, calls, data_dir, agents, trunks, dialing, routes, dialplan, http, departments, tickets, webhooks), got %s", yamlpos.Describe(body))
 		return nil
 	}
 	top := withoutNumbers(body.(*ast.MappingNode), &c.numbers)
@@ -251,6 +290,10 @@ func (d *decoder) decodeFile(f *ast.File) *rawConfig {
 		{Name: "dialing", Decode: d.section(&c.dialing.section, c.dialing.fields(d))},
 		{Name: "routes", Decode: d.routes(&c.routes)},
 		{Name: "dialplan", Decode: d.text(&c.dialplan)},
+		{Name: "http", Decode: d.section(&c.http.section, c.http.fields(d))},
+		{Name: "departments", Decode: d.departments(&c.departments)},
+		{Name: "tickets", Decode: d.section(&c.tickets.section, c.tickets.fields(d))},
+		{Name: "webhooks", Decode: d.webhooks(&c.webhooks)},
 	})
 	return c
 }
@@ -326,6 +369,8 @@ func (a *rawAgent) fields(d *decoder) []field {
 		{Name: "sip_password", Decode: d.text(&a.password)},
 		{Name: "sip_ha1", Decode: d.text(&a.ha1)},
 		{Name: "sip_ha1_sha256", Decode: d.text(&a.ha1SHA256)},
+		{Name: "web_password_hash", Decode: d.text(&a.webHash)},
+		{Name: "admin", Decode: d.boolean(&a.admin)},
 	}
 }
 
@@ -368,6 +413,41 @@ func (r *rawRoute) fields(d *decoder) []field {
 	return []field{
 		{Name: "prefix", Decode: d.text(&r.prefix)},
 		{Name: "trunks", Decode: d.textList(&r.trunks)},
+	}
+}
+
+func (h *rawHTTP) fields(d *decoder) []field {
+	return []field{
+		{Name: "listen", Decode: d.text(&h.listen)},
+		{Name: "session_ttl", Decode: d.duration(&h.sessionTTL)},
+	}
+}
+
+func (g *rawDepartment) fields(d *decoder) []field {
+	return []field{
+		{Name: "name", Decode: d.text(&g.name)},
+		{Name: "agents", Decode: d.textList(&g.agents)},
+	}
+}
+
+func (t *rawTickets) fields(d *decoder) []field {
+	return []field{
+		{Name: "same_ticket", Decode: d.boolean(&t.sameTicket)},
+		{Name: "missed_calls", Decode: d.boolean(&t.missedCalls)},
+		{Name: "voicemail_assignee", Decode: d.text(&t.voicemailAssignee)},
+		{Name: "language", Decode: d.text(&t.language)},
+		{Name: "outcomes", Decode: d.textList(&t.outcomes)},
+		{Name: "outbound_new_ticket", Decode: d.boolean(&t.outboundNewTicket)},
+		{Name: "outbound_no_ticket", Decode: d.boolean(&t.outboundNoTicket)},
+		{Name: "callback_window", Decode: d.duration(&t.callbackWindow)},
+		{Name: "short_call", Decode: d.duration(&t.shortCall)},
+	}
+}
+
+func (w *rawWebhook) fields(d *decoder) []field {
+	return []field{
+		{Name: "url", Decode: d.text(&w.url)},
+		{Name: "secret", Decode: d.text(&w.secret)},
 	}
 }
 
@@ -454,6 +534,28 @@ func (d *decoder) routes(dst *[]rawRoute) decodeFunc {
 			r := rawRoute{path: p, at: posOf(at)}
 			d.y().Mapping(e, p, r.fields(d))
 			*dst = append(*dst, r)
+		})
+	}
+}
+
+// departments decodes the departments list; null is an empty list.
+func (d *decoder) departments(dst *[]rawDepartment) decodeFunc {
+	return func(path string, key, value ast.Node) {
+		d.y().List(path, value, "departments", "a department (name, agents)", func(p string, at yamlpos.Pos, e ast.Node) {
+			g := rawDepartment{path: p, at: posOf(at)}
+			d.y().Mapping(e, p, g.fields(d))
+			*dst = append(*dst, g)
+		})
+	}
+}
+
+// webhooks decodes the webhooks list; null is an empty list.
+func (d *decoder) webhooks(dst *[]rawWebhook) decodeFunc {
+	return func(path string, key, value ast.Node) {
+		d.y().List(path, value, "webhooks", "a webhook (url, secret)", func(p string, at yamlpos.Pos, e ast.Node) {
+			w := rawWebhook{path: p, at: posOf(at)}
+			d.y().Mapping(e, p, w.fields(d))
+			*dst = append(*dst, w)
 		})
 	}
 }

@@ -12,6 +12,17 @@
 // and the dialplan's numbers) may be written nationally and are composed in
 // E.164, read with package e164 in the trunk's or the dialing country.
 //
+// # The helpdesk
+//
+// The http section configures the agents' web UI and REST API (HTTPConfig),
+// departments group agents (Department), and the tickets and webhooks
+// sections compose tickets.Settings. Unlike the package Configs above,
+// Config.Tickets starts from tickets.DefaultSettings (with DefaultOutcomes),
+// so it is complete, and it carries the dialing country, the departments
+// and the webhooks too. Agents may have a web_password_hash (bcrypt, checked
+// for its form) and be admin. Secrets (SIP passwords and digests, web
+// password hashes, webhook secrets) are never quoted in errors.
+//
 // # The dialplan
 //
 // What each number callers dial does (numbers called from outside, menus,
@@ -49,7 +60,7 @@
 // # Imports
 //
 // configs imports the Config types of sip, media and calls (and their
-// helpers such as sip.ParseListen), e164 to check phone numbers, dialplan,
-// tts and media/wav to compile the dialplan, and configs/sounds for the
-// shipped audio, as the layout in STYLE.md allows.
+// helpers such as sip.ParseListen), tickets.Settings, e164 to check phone
+// numbers, dialplan, tts and media/wav to compile the dialplan, and
+// configs/sounds for the shipped audio, as the layout in STYLE.md allows.
 package configs

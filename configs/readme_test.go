@@ -34,6 +34,14 @@ dialing:
   zzz: 1
 routes:
   - zzz: 1
+http:
+  zzz: 1
+departments:
+  - zzz: 1
+tickets:
+  zzz: 1
+webhooks:
+  - zzz: 1
 `
 	_, err := Parse("probe.yaml", []byte(probe), t.TempDir())
 	var errs Errors
@@ -55,7 +63,8 @@ routes:
 				path = prefix + "." + k
 			}
 			switch path {
-			case "sip.tls", "sip.registration", "sip", "rtp", "calls", "agents", "trunks", "dialing", "routes":
+			case "sip.tls", "sip.registration", "sip", "rtp", "calls", "agents", "trunks", "dialing", "routes",
+				"http", "departments", "tickets", "webhooks":
 				continue // sections: their keys are listed
 			}
 			keys = append(keys, path)

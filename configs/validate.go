@@ -82,6 +82,7 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 		}
 	}
 	d.buildDialplan(c, baseDir, country, agents, cfg)
+	d.buildHelpdesk(c, info, agents, country, cfg)
 	return cfg
 }
 
@@ -732,10 +733,19 @@ func (d *decoder) buildAgents(c *rawConfig, info sipInfo, cfg *Config) map[strin
 		if !d.checkCredentials(a, info) {
 			ok = false
 		}
+		if !d.checkWebHash(a) {
+			ok = false
+		}
 		if !ok {
 			continue
 		}
-		cfg.Agents = append(cfg.Agents, Agent{ID: a.id.v, Name: a.name.v, Extension: a.extension.v})
+		cfg.Agents = append(cfg.Agents, Agent{
+			ID:              a.id.v,
+			Name:            a.name.v,
+			Extension:       a.extension.v,
+			WebPasswordHash: a.webHash.v,
+			Admin:           a.admin.v,
+		})
 		cfg.SIP.Users = append(cfg.SIP.Users, sip.User{
 			Name:      a.extension.v,
 			Password:  a.password.v,
