@@ -12,6 +12,7 @@ require (
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/pion/srtp/v3 v3.0.13
 	github.com/zaf/g711 v1.4.0
+	golang.org/x/crypto v0.43.0
 	golang.org/x/sync v0.17.0
 )
 
@@ -24,7 +25,6 @@ require (
 	github.com/pion/randutil v0.1.0 // indirect
 	github.com/pion/rtcp v1.2.17 // indirect
 	github.com/pion/transport/v4 v4.1.0 // indirect
-	golang.org/x/crypto v0.43.0 // indirect
 	golang.org/x/sys v0.41.0 // indirect
 	golang.org/x/text v0.30.0 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect

@@ -198,7 +198,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 		hashed, u.ID, now.UnixMilli(), expires.UnixMilli()); err != nil {
 		return fmt.Errorf("web: session: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{
+	// Secure only when the request came over TLS, so that a PBX on plain
+	// HTTP in a LAN can still be logged into.
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: Secure is set whenever TLS is used
 		Name:     SessionCookie,
 		Value:    token,
 		Path:     "/",
@@ -219,7 +221,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *principal) er
 			return fmt.Errorf("web: logout: %w", err)
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, //nolint:gosec // G124: as in login
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	return writeJSON(w, http.StatusOK, map[string]bool{"logged_out": true})
 }
 

@@ -70,7 +70,7 @@ func (s *Server) fileAudio(w http.ResponseWriter, r *http.Request, p *principal)
 	if err != nil {
 		return fmt.Errorf("web: data directory: %w", err)
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	fh, err := root.Open(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return errorf(http.StatusNotFound, "the audio file is missing")
@@ -111,7 +111,8 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request, p *principal
 		if f.TicketID == 0 {
 			return errForbidden("only an admin may delete file %d: it belongs to no ticket", id)
 		}
-		v, err := s.tickets.Ticket(ctx, f.TicketID)
+		var v tickets.TicketView
+		v, err = s.tickets.Ticket(ctx, f.TicketID)
 		if err != nil {
 			return err
 		}
@@ -122,14 +123,14 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request, p *principal
 	// tickets.DeleteFile removes the row's path: never one outside the
 	// data directory (a missing file is fine: the row is marked deleted).
 	if !f.Deleted {
-		if _, err := s.dataPath(f.Path); err != nil {
+		if _, err = s.dataPath(f.Path); err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) || ae.status != http.StatusNotFound {
 				return err
 			}
 		}
 	}
-	if err := s.tickets.DeleteFile(ctx, p.ID, id); err != nil {
+	if err = s.tickets.DeleteFile(ctx, p.ID, id); err != nil {
 		return err
 	}
 	f, err = s.tickets.File(ctx, id)

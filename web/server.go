@@ -371,17 +371,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqInfo{}
-		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, info)
 		h := w.Header()
 		h.Set("Content-Type", jsonContentType)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelDebug, "web: request",
+		s.log.LogAttrs(ctx, slog.LevelDebug, "web: request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
 			slog.String("user", info.user), slog.Int64("bytes", sw.bytes), slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))

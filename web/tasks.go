@@ -89,7 +89,7 @@ func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, p *principal
 		return errForbidden("task %d is another agent's", id)
 	}
 	var u taskPatch
-	if err := decodeJSON(w, r, s.cfg.MaxBody, &u); err != nil {
+	if err = decodeJSON(w, r, s.cfg.MaxBody, &u); err != nil {
 		return err
 	}
 	in := tickets.TaskInput{Title: t.Title, Due: t.Due, TicketID: t.TicketID, Done: t.Done}
@@ -104,7 +104,7 @@ func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	if u.TicketID != nil && *u.TicketID != t.TicketID {
 		if *u.TicketID != 0 {
-			if _, err := s.referencedTicket(ctx, p, *u.TicketID); err != nil {
+			if _, err = s.referencedTicket(ctx, p, *u.TicketID); err != nil {
 				return err
 			}
 		}

@@ -76,11 +76,11 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	if _, err := s.visibleTicket(r.Context(), p, id); err != nil {
+	if _, err = s.visibleTicket(r.Context(), p, id); err != nil {
 		return err
 	}
 	var u tickets.TicketUpdate
-	if err := decodeJSON(w, r, s.cfg.MaxBody, &u); err != nil {
+	if err = decodeJSON(w, r, s.cfg.MaxBody, &u); err != nil {
 		return err
 	}
 	v, err := s.tickets.UpdateTicket(r.Context(), p.ID, id, u)
@@ -100,11 +100,11 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	if _, err := s.visibleTicket(r.Context(), p, id); err != nil {
+	if _, err = s.visibleTicket(r.Context(), p, id); err != nil {
 		return err
 	}
 	var in commentInput
-	if err := decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
+	if err = decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
 		return err
 	}
 	e, err := s.tickets.AddComment(r.Context(), p.ID, id, in.Body, in.Public)
@@ -124,17 +124,17 @@ func (s *Server) mergeTicket(w http.ResponseWriter, r *http.Request, p *principa
 		return err
 	}
 	ctx := r.Context()
-	if _, err := s.visibleTicket(ctx, p, id); err != nil {
+	if _, err = s.visibleTicket(ctx, p, id); err != nil {
 		return err
 	}
 	var in mergeInput
-	if err := decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
+	if err = decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
 		return err
 	}
 	if in.Into <= 0 {
 		return errorf(http.StatusBadRequest, "into must be the id of the ticket to merge into")
 	}
-	if _, err := s.referencedTicket(ctx, p, in.Into); err != nil {
+	if _, err = s.referencedTicket(ctx, p, in.Into); err != nil {
 		return err
 	}
 	v, err := s.tickets.Merge(ctx, p.ID, id, in.Into)
@@ -149,7 +149,7 @@ func (s *Server) ticketFiles(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	if _, err := s.visibleTicket(r.Context(), p, id); err != nil {
+	if _, err = s.visibleTicket(r.Context(), p, id); err != nil {
 		return err
 	}
 	fs, err := s.tickets.Files(r.Context(), id)
@@ -204,7 +204,7 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, _ *princi
 		return err
 	}
 	var in tickets.ContactInput
-	if err := decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
+	if err = decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
 		return err
 	}
 	c, err := s.tickets.UpdateContact(r.Context(), id, in)
@@ -219,7 +219,7 @@ func (s *Server) contactTickets(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	if _, err := s.tickets.Contact(r.Context(), id); err != nil {
+	if _, err = s.tickets.Contact(r.Context(), id); err != nil {
 		return err
 	}
 	q := r.URL.Query()
