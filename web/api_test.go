@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -429,4 +432,55 @@ func TestTasks(t *testing.T) {
 	billing := e.ticket("Invoice", "billing", "")
 	e.ok(http.StatusForbidden, nil, http.MethodPatch, path, map[string]any{"ticket_id": billing.ID}, alice)
 	e.ok(http.StatusBadRequest, nil, http.MethodPatch, path, map[string]any{"ticket_id": 999}, alice)
+}
+
+// TestAudioDataDirSymlink: a data directory reached through a symlink
+// (/var/lib/ringdesk -> /srv/data) still serves the files under it.
+func TestAudioDataDirSymlink(t *testing.T) {
+	target := t.TempDir()
+	link := t.TempDir() + "/data"
+	symlink(t, target, link)
+	e := newEnv(t, func(c *Config) { c.DataDir = link })
+	wav := []byte("RIFF....WAVEfmt ")
+	writeFile(t, target+"/a.wav", wav)
+	e.call("c1", "+351912345678", "support", "alice", link+"/a.wav", int64(len(wav)))
+	r := e.ok(http.StatusOK, nil, http.MethodGet, "/api/v1/files/1/audio", nil, e.token("alice"))
+	if string(r.body) != string(wav) {
+		t.Errorf("served %q", r.body)
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, func(c *Config) { c.Log = log })
+	e.ok(http.StatusUnauthorized, nil, http.MethodGet, "/api/v1/me", nil)
+	e.ok(http.StatusOK, nil, http.MethodGet, "/api/v1/me", nil, e.token("bob"))
+	out := buf.String()
+	for _, want := range []string{"path=/api/v1/me status=401", "path=/api/v1/me status=200 user=bob"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "rdk_") {
+		t.Errorf("the log shows a token:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -62,11 +62,11 @@ func (s *Server) fileAudio(w http.ResponseWriter, r *http.Request, p *principal)
 	if f.Deleted {
 		return errorf(http.StatusGone, "the audio of file %d was deleted", id)
 	}
-	rel, err := s.dataPath(f.Path)
+	dir, rel, err := s.dataPath(f.Path)
 	if err != nil {
 		return err
 	}
-	root, err := os.OpenRoot(s.dataDir)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("web: data directory: %w", err)
 	}
@@ -123,7 +123,7 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request, p *principal
 	// tickets.DeleteFile removes the row's path: never one outside the
 	// data directory (a missing file is fine: the row is marked deleted).
 	if !f.Deleted {
-		if _, err = s.dataPath(f.Path); err != nil {
+		if _, _, err = s.dataPath(f.Path); err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) || ae.status != http.StatusNotFound {
 				return err

@@ -5,11 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -100,8 +100,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	now     func() time.Time
-	// dataDir is cfg.DataDir made absolute with its symlinks resolved; ""
-	// serves no audio.
+	// dataDir is cfg.DataDir made absolute (its symlinks are resolved on
+	// each use: it may not exist yet at start); "" serves no audio.
 	dataDir string
 	users   atomic.Pointer[userSet]
 	cop     *http.CrossOriginProtection
@@ -147,9 +147,6 @@ func New(ctx context.Context, db *sql.DB, t *tickets.Service, cfg Config) (*Serv
 	s := &Server{db: db, tickets: t, cfg: cfg, log: cfg.Log, now: cfg.Now, cop: http.NewCrossOriginProtection()}
 	if cfg.DataDir != "" {
 		dir, err := filepath.Abs(cfg.DataDir)
-		if err == nil {
-			dir, err = filepath.EvalSymlinks(dir)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: data_dir %s: %w", ErrInvalidConfig, cfg.DataDir, err)
 		}
@@ -415,26 +412,30 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // dataPath checks that path lies under the data directory, symlinks
-// resolved, and returns it relative to the directory.
-func (s *Server) dataPath(path string) (string, error) {
+// resolved, and returns the resolved directory and path relative to it.
+func (s *Server) dataPath(path string) (dir, rel string, err error) {
 	if s.dataDir == "" {
-		return "", errForbidden("no data directory is configured: audio is not served")
+		return "", "", errForbidden("no data directory is configured: audio is not served")
+	}
+	dir, err = filepath.EvalSymlinks(s.dataDir)
+	if err != nil {
+		return "", "", fmt.Errorf("web: data directory %s: %w", s.dataDir, err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", fmt.Errorf("web: file path %s: %w", path, err)
+		return "", "", fmt.Errorf("web: file path %s: %w", path, err)
 	}
 	resolved, err := filepath.EvalSymlinks(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", errorf(http.StatusNotFound, "the audio file is missing")
+	}
 	if err != nil {
-		if os.IsNotExist(err) {
-			return "", errorf(http.StatusNotFound, "the audio file is missing")
-		}
-		return "", fmt.Errorf("web: file path %s: %w", path, err)
+		return "", "", fmt.Errorf("web: file path %s: %w", path, err)
 	}
-	rel, err := filepath.Rel(s.dataDir, resolved)
+	rel, err = filepath.Rel(dir, resolved)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		s.log.Warn("web: refused to serve a file outside the data directory", "path", path, "resolved", resolved, "data_dir", s.dataDir)
-		return "", errForbidden("the file lies outside the data directory")
+		s.log.Warn("web: refused a file outside the data directory", "path", path, "resolved", resolved, "data_dir", dir)
+		return "", "", errForbidden("the file lies outside the data directory")
 	}
-	return rel, nil
+	return dir, rel, nil
 }
