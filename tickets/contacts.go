@@ -232,9 +232,12 @@ func (s *Service) ContactsByPhone(ctx context.Context, number string) ([]Contact
 // email, or be digits found at the end of one of its numbers ("Mar" finds
 // Margaret, Marcom and Martin Road; "912 345" or "+351 912" find
 // +351912345678). Results come in the order of the words matched, at most
-// limit (1-200).
+// limit (up to 200; 0 or less is 50).
 func (s *Service) SearchContacts(ctx context.Context, query string, limit int) ([]Contact, error) {
-	limit = min(max(limit, 1), 200)
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 200)
 	terms := searchTerms(query)
 	if len(terms) == 0 {
 		ids, err := queryIDs(ctx, s.db, `SELECT id FROM contacts ORDER BY name, id LIMIT ?`, limit)

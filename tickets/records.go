@@ -245,6 +245,9 @@ func checkTask(t *TaskInput) error {
 }
 
 func (tx *txn) insertTask(agent, callID string, in TaskInput) (Task, error) {
+	if err := tx.ticketExists(in.TicketID); err != nil {
+		return Task{}, err
+	}
 	res, err := tx.exec(`INSERT INTO tasks (title, agent, call_id, ticket_id, due_at, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.Title, agent, callID, nullID(in.TicketID), nullMS(in.Due), in.Done, ms(tx.now), ms(tx.now))
 	if err != nil {
@@ -342,6 +345,9 @@ func (s *Service) UpdateTask(ctx context.Context, id int64, in TaskInput) (Task,
 		return Task{}, err
 	}
 	err := s.write(ctx, func(tx *txn) error {
+		if err := tx.ticketExists(in.TicketID); err != nil {
+			return err
+		}
 		res, err := tx.exec(`UPDATE tasks SET title = ?, due_at = ?, ticket_id = ?, done = ?, updated_at = ? WHERE id = ?`,
 			in.Title, nullMS(in.Due), nullID(in.TicketID), in.Done, ms(tx.now), id)
 		if err != nil {
@@ -422,6 +428,20 @@ func (s *Service) DeleteFile(ctx context.Context, author string, id int64) error
 	// leaves an orphan file, never a row pointing at nothing.
 	if err := os.Remove(f.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("tickets: delete %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// ticketExists is nil for 0 (no ticket) or a ticket that exists, else an
+// ErrInvalid.
+func (tx *txn) ticketExists(id int64) error {
+	if id == 0 {
+		return nil
+	}
+	if _, err := tx.ticket(id); errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: ticket %d does not exist", ErrInvalid, id)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

@@ -740,13 +740,26 @@ func (s *Service) PickContact(ctx context.Context, callID string, contactID int6
 	})
 }
 
+// Heartbeat records that the process is alive at t; CloseInterrupted ends
+// interrupted calls at the last heartbeat. Call it every few seconds.
+func (s *Service) Heartbeat(ctx context.Context, t time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`, ms(t)); err != nil {
+		return fmt.Errorf("tickets: heartbeat: %w", err)
+	}
+	return nil
+}
+
 // CloseInterrupted ends every call the database still has in progress,
 // which after a start means calls that were going on when Ringdesk
 // stopped without ending them (killed, crashed, power lost): each gets a
-// CallEnded with cause "restart" at the time of its last event, through
-// the same rules as any end, so its ticket is whole. It returns how many
-// calls it closed.
+// CallEnded with cause "restart" at the last heartbeat before the stop (at
+// its last event, if that is later), through the same rules as any end, so
+// its ticket is whole. It returns how many calls it closed.
 func (s *Service) CloseInterrupted(ctx context.Context) (int, error) {
+	var beat int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(at), 0) FROM heartbeat`).Scan(&beat); err != nil {
+		return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, last_seq, last_at, started_at, answered_at FROM calls WHERE ended_at IS NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
@@ -771,6 +784,7 @@ func (s *Service) CloseInterrupted(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
 	}
 	for _, o := range calls {
+		o.last = max(o.last, beat)
 		at := fromMS(o.last)
 		end := &CallEnd{Cause: "restart", HungUpBy: "system", Answered: o.answered.Valid}
 		if o.answered.Valid {

@@ -536,12 +536,16 @@ func TestCloseInterrupted(t *testing.T) {
 	c.apply(t, s, Event{Kind: CallAnswered, Leg: agentLeg("l2", "bob", "1002")})
 	clk.Add(40 * time.Second)
 	c.apply(t, s, Event{Kind: CallHeld, Leg: agentLeg("l2", "bob", "1002")})
+	// the process said it was alive 20 s after the last event, then died
+	if err := s.Heartbeat(ctx, clk.Now().Add(20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.CloseInterrupted(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("closed %d, %v", n, err)
 	}
 	rec := callRecord(t, s, "c1")
-	if rec.Cause != "restart" || rec.Ended.IsZero() || rec.TalkMS != 40000 {
+	if rec.Cause != "restart" || rec.Ended.IsZero() || rec.TalkMS != 60000 {
 		t.Errorf("record %+v", rec)
 	}
 	tk := view(t, s, rec.TicketID)
