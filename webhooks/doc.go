@@ -38,10 +38,7 @@
 // Delivery is at least once: if Ringdesk stops after the receiver accepted
 // a delivery but before that was recorded, it is sent again after the
 // restart. Receivers de-duplicate on Ringdesk-Delivery, which is the same
-// on every attempt. (The id is the outbox row's: it is unique among the
-// deliveries still owed, but SQLite may give it again once the outbox has
-// emptied, so keep the de-duplication window to hours, not forever, or key
-// it on the id and the body's "at".) Deliveries are not
+// on every attempt and never given to another delivery. Deliveries are not
 // ordered: retries and concurrent requests reorder them, so receivers
 // should order by the change's "at" field, or re-read the ticket.
 //

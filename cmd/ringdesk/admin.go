@@ -49,6 +49,7 @@ func (a *app) reload() error {
 	}
 	a.sw.SetPlan(cfg.Calls.Plan)
 	a.pool.SetAgents(agentInfos(cfg))
+	a.reloadHelpdesk(cfg)
 	n := 0
 	if cfg.Calls.Plan != nil {
 		n = len(cfg.Calls.Plan.Numbers())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,9 @@ import (
 	"github.com/ringdesk/ringdesk/internal/status"
 	"github.com/ringdesk/ringdesk/media"
 	"github.com/ringdesk/ringdesk/sip"
+	"github.com/ringdesk/ringdesk/tickets"
+	"github.com/ringdesk/ringdesk/web"
+	"github.com/ringdesk/ringdesk/webhooks"
 )
 
 // app is one running Ringdesk: the wiring of every package.
@@ -43,6 +47,15 @@ type app struct {
 	reloadMu sync.Mutex
 	// recent are the last calls' records, for the admin socket.
 	recent recentCalls
+	// The helpdesk: tickets, the feed of call events into it, the web
+	// server (nil without http.listen) and webhooks (nil without any).
+	tickets *tickets.Service
+	feed    *helpdeskFeed
+	web     *web.Server
+	httpLn  net.Listener
+	// httpAddr is the web server's bound address, "" when off.
+	httpAddr string
+	hooks    *webhooks.Sender
 }
 
 // newApp creates the data directory, opens the database, builds the servers
@@ -67,6 +80,9 @@ func (a *app) build(extra []calls.Observer) error {
 	if err != nil {
 		return err
 	}
+	if err := a.buildHelpdesk(ctx); err != nil {
+		return err
+	}
 	store, err := sip.NewSQLBindings(ctx, a.db)
 	if err != nil {
 		return err
@@ -79,7 +95,7 @@ func (a *app) build(extra []calls.Observer) error {
 	if err != nil {
 		return err
 	}
-	obs := append([]calls.Observer{logObserver{log}, &a.recent}, extra...)
+	obs := append([]calls.Observer{logObserver{log}, &a.recent, a.feed}, extra...)
 	cc := cfg.Calls
 	if len(cc.HoldMusic) == 0 {
 		if cc.HoldMusic, err = configs.BuiltinHoldMusic(); err != nil {
@@ -144,6 +160,10 @@ func (a *app) close() {
 		a.status.Close()
 		a.status = nil
 	}
+	if a.httpLn != nil {
+		_ = a.httpLn.Close()
+		a.httpLn = nil
+	}
 	if a.db != nil {
 		_ = a.db.Close()
 		a.db = nil
@@ -158,7 +178,11 @@ func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
 	// SIP outlives ctx: calls hanging up at the end still need it.
 	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSIP()
+	// The helpdesk outlives the calls: their last events still land.
+	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFeed()
 	g, gctx := errgroup.WithContext(ctx)
+	a.runHelpdesk(g, gctx, feedCtx)
 	if st := a.status; st != nil {
 		a.status = nil // Serve removes the socket
 		g.Go(func() error {
@@ -176,7 +200,8 @@ func (a *app) run(ctx context.Context, drain <-chan struct{}) error {
 		return nil
 	})
 	g.Go(func() error {
-		defer stopSIP() // SIP goes last: calls hanging up still need it
+		defer stopSIP()  // SIP goes last: calls hanging up still need it
+		defer stopFeed() // after the calls' last events
 		select {
 		case <-drain:
 			grace, cancel := context.WithTimeoutCause(context.WithoutCancel(gctx), a.cfg.Calls.ShutdownGrace,
@@ -263,6 +288,9 @@ func printBanner(w io.Writer, a *app, sample bool) {
 	fmt.Fprintf(w, "  SIP:     %s   realm %q\n", strings.Join(listen, ", "), realmOf(a.cfg))
 	fmt.Fprintf(w, "  RTP:     %s ports %d-%d\n", a.cfg.Media.Address, portMin(a.cfg), portMax(a.cfg))
 	fmt.Fprintf(w, "  Data:    %s\n", a.cfg.DataDir)
+	if a.httpAddr != "" {
+		fmt.Fprintf(w, "  API:     http://%s/api/v1 (log in as an agent with a web_password_hash; `ringdesk passwd` makes one)\n", a.httpAddr)
+	}
 	if !sample {
 		fmt.Fprintf(w, "  Agents:  %d\n", len(a.cfg.Agents))
 		return

@@ -49,13 +49,24 @@ type childPBX struct {
 // and waits until it answers OPTIONS.
 func startChild(ctx context.Context, t *testing.T, rtpPorts, callsYAML string) *childPBX {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	return startChildConfig(ctx, t, writeChildConfig(t, rtpPorts, callsYAML, "", ""))
+}
+
+// childConfig is a child's config file and what it says.
+type childConfig struct {
+	path    string
+	addr    netip.AddrPort
+	dataDir string
+}
+
+// writeChildConfig writes the config of a child: startPBX's loopback
+// config with testAgents, rtpPorts, callsYAML under calls:, top as more
+// top-level YAML and, when not empty, dialplan as dialplan.yaml.
+func writeChildConfig(t *testing.T, rtpPorts, callsYAML, top, dialplan string) childConfig {
+	t.Helper()
 	port := peertest.FreeSIPPort(t, loopback)
-	p := &childPBX{
-		addr:    netip.AddrPortFrom(netip.MustParseAddr(loopback), uint16(port)),
+	c := childConfig{
+		addr:    netip.AddrPortFrom(netip.MustParseAddr(loopback), uint16(port)), //nolint:gosec // a port
 		dataDir: t.TempDir(),
 	}
 	yaml := fmt.Sprintf(`sip:
@@ -68,13 +79,29 @@ rtp:
 calls:
 %[3]s
 data_dir: %[4]s
-%[5]s`, port, rtpPorts, indent(callsYAML), p.dataDir, testAgents)
-	path := filepath.Join(t.TempDir(), "ringdesk.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+%[5]s
+%[6]s`, port, rtpPorts, indent(callsYAML), c.dataDir, testAgents, top)
+	dir := t.TempDir()
+	if dialplan != "" {
+		writeFile(t, filepath.Join(dir, "dialplan.yaml"), dialplan)
+		yaml += "\ndialplan: dialplan.yaml\n"
+	}
+	c.path = filepath.Join(dir, "ringdesk.yaml")
+	writeFile(t, c.path, yaml)
+	return c
+}
+
+// startChildConfig runs a child on the config c and waits until it
+// answers OPTIONS; a second child on the same config is a restart.
+func startChildConfig(ctx context.Context, t *testing.T, c childConfig) *childPBX {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
 		t.Fatal(err)
 	}
+	p := &childPBX{addr: c.addr, dataDir: c.dataDir}
 	p.Proc = peertest.StartFor(t, time.Minute, "ringdesk", "", []string{childEnv + "=1"},
-		exe, "serve", "-config", path)
+		exe, "serve", "-config", c.path)
 	if _, err := p.WaitLog(ctx, `^Ringdesk .* is running`); err != nil {
 		t.Fatal(err)
 	}

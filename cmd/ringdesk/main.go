@@ -39,6 +39,9 @@ Usage:
                                             ask the running server about its calls and trunks
   ringdesk dial [flags] TARGET              call TARGET as a test caller (audio, digits, recording) and print
                                             what happened, with the call's record (see ringdesk dial -h)
+  ringdesk passwd                           read a password on stdin, print its bcrypt hash (an agent's web_password_hash)
+  ringdesk token [-config FILE] AGENT [NAME]
+                                            create an API token for AGENT (Authorization: Bearer ...), printed once
   ringdesk sample-config                    print the commented sample config
   ringdesk version                          print the version
 
@@ -70,6 +73,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return agentCmd(args, stdout, stderr)
 	case "dial":
 		return dialCmd(args, stdout, stderr)
+	case "passwd":
+		return passwdCmd(args, os.Stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(args, stdout, stderr)
 	case "sample-config":
 		_, _ = stdout.Write(configs.SampleYAML())
 		return 0

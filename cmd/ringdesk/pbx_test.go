@@ -58,6 +58,8 @@ type pbxOptions struct {
 	// Dialplan is the content of dialplan.yaml (in the data directory);
 	// "" for none.
 	Dialplan string
+	// Agents replaces testAgents (the agents: section).
+	Agents string
 }
 
 const testAgents = `
@@ -84,6 +86,9 @@ func startPBX(t testing.TB, o pbxOptions) *testPBX {
 	if o.RTPPorts == "" {
 		o.RTPPorts = "31000-31999"
 	}
+	if o.Agents == "" {
+		o.Agents = testAgents
+	}
 	listen := fmt.Sprintf(`"udp://127.0.0.1:%[1]d", "tcp://127.0.0.1:%[1]d"`, o.SIPPort)
 	if o.TLS {
 		cert, key := testkit.SelfSignedCert(t, o.DataDir)
@@ -103,7 +108,7 @@ calls:
 %[5]s
 data_dir: %[6]s
 %[7]s
-%[8]s`, listen, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, testAgents, o.Top)
+%[8]s`, listen, indent(o.SIP), o.RTPPorts, indent(o.RTP), indent(o.Calls), o.DataDir, o.Agents, o.Top)
 	if o.Dialplan != "" {
 		writeFile(t, filepath.Join(o.DataDir, "dialplan.yaml"), o.Dialplan)
 		yaml += "\ndialplan: dialplan.yaml\n"

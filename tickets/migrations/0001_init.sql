@@ -188,7 +188,9 @@ CREATE INDEX tasks_agent ON tasks (agent, done, due_at);
 -- outbox holds the webhook deliveries still owed, written in the same
 -- transaction as the change they report.
 CREATE TABLE outbox (
-	id         INTEGER PRIMARY KEY,
+	-- AUTOINCREMENT: a delivery id is never reused, since receivers
+	-- de-duplicate on it
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	url        TEXT    NOT NULL,
 	kind       TEXT    NOT NULL,
 	payload    TEXT    NOT NULL,

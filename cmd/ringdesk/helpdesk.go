@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/tickets"
+)
+
+// feedBuffer bounds the call events waiting for the helpdesk: about a
+// minute of a busy PBX. A full buffer makes calls wait for the database
+// rather than lose an event.
+const feedBuffer = 8192
+
+// helpdeskFeed is the calls.Observer that turns call events into the
+// helpdesk's events and applies them, in order, on one goroutine (SQLite
+// takes one writer at a time anyway), so calls never wait on the disk.
+type helpdeskFeed struct {
+	svc *tickets.Service
+	log *slog.Logger
+	// agentOf maps an extension to its agent id (transfer targets).
+	agentOf func(ext string) string
+
+	ch chan tickets.Event
+
+	mu    sync.Mutex
+	calls map[calls.CallID]*feedCall
+	// applied counts events applied, for Flush.
+	applied, queued uint64
+	cond            *sync.Cond
+}
+
+// feedCall is what the translation remembers of a call in progress.
+type feedCall struct {
+	seq int
+	// pending: an agent's call whose direction (out through a trunk, or
+	// internal) is known at its first callee leg; start waits until then.
+	pending *calls.CallStarted
+}
+
+func newHelpdeskFeed(svc *tickets.Service, agentOf func(string) string, log *slog.Logger) *helpdeskFeed {
+	f := &helpdeskFeed{svc: svc, log: log, agentOf: agentOf, ch: make(chan tickets.Event, feedBuffer), calls: map[calls.CallID]*feedCall{}}
+	f.cond = sync.NewCond(&f.mu)
+	return f
+}
+
+// Observe implements calls.Observer.
+func (f *helpdeskFeed) Observe(e calls.Event) {
+	for _, te := range f.translate(e) {
+		f.ch <- te
+	}
+}
+
+// heartbeatEvery is how often the feed tells the database the process is
+// alive: a call a kill interrupts ends, on the next start, at most this
+// long before the kill.
+const heartbeatEvery = 2 * time.Second
+
+// run applies events until ctx ends, then what is already queued.
+func (f *helpdeskFeed) run(ctx context.Context) {
+	beat := time.NewTicker(heartbeatEvery)
+	defer beat.Stop()
+	f.heartbeat()
+	for {
+		select {
+		case e := <-f.ch:
+			f.apply(e)
+		case <-beat.C:
+			f.heartbeat()
+		case <-ctx.Done():
+			for {
+				select {
+				case e := <-f.ch:
+					f.apply(e)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (f *helpdeskFeed) heartbeat() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.svc.Heartbeat(ctx, time.Now()); err != nil {
+		f.log.Warn("helpdesk: heartbeat", "error", err)
+	}
+}
+
+func (f *helpdeskFeed) apply(e tickets.Event) {
+	// The database outlives the feed's context: the last events of calls
+	// hung up at shutdown still land.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.svc.Apply(ctx, e); err != nil {
+		f.log.Error("helpdesk: call event not applied", "call", e.Call, "kind", e.Kind, "seq", e.Seq, "error", err)
+	}
+	f.mu.Lock()
+	f.applied++
+	f.cond.Broadcast()
+	f.mu.Unlock()
+}
+
+// translate turns one call event into the helpdesk's (none, one, or a
+// held-back start and the event).
+func (f *helpdeskFeed) translate(e calls.Event) []tickets.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := e.Call()
+	st := f.calls[id]
+	if st == nil {
+		st = &feedCall{}
+		f.calls[id] = st
+	}
+	if _, ok := e.(calls.CallEnded); ok {
+		delete(f.calls, id)
+	}
+	var out []tickets.Event
+	emit := func(te tickets.Event) {
+		st.seq++
+		te.Call, te.Seq = string(id), st.seq
+		if te.At.IsZero() {
+			te.At = e.Time()
+		}
+		out = append(out, te)
+	}
+	if started, ok := e.(calls.CallStarted); ok {
+		if started.Caller.Trunk == "" && started.Caller.AgentID != "" {
+			st.pending = &started // an agent's call: out or internal?
+			f.queued += uint64(len(out))
+			return out
+		}
+		emit(tickets.Event{Kind: tickets.CallStarted, Direction: tickets.Inbound, From: partyNumber(started.Caller),
+			To: started.Dialed, CallerName: started.Caller.Name})
+		f.queued += uint64(len(out))
+		return out
+	}
+	if p := st.pending; p != nil {
+		if outside, number, known := outsideParty(e); known {
+			st.pending = nil
+			start := tickets.Event{Kind: tickets.CallStarted, Direction: tickets.Internal, From: partyNumber(p.Caller), To: p.Dialed,
+				Agent: p.Caller.AgentID, At: p.At}
+			if outside {
+				start.Direction, start.To = tickets.Outbound, firstOf(number, p.Dialed)
+			}
+			emit(start)
+		}
+	}
+	if te, ok := f.convert(e); ok {
+		emit(te)
+	}
+	f.queued += uint64(len(out))
+	return out
+}
+
+// outsideParty says, for an agent's call, whether e shows where it went:
+// a callee leg or the end. outside is true for a party reached through a
+// trunk, with its number.
+func outsideParty(e calls.Event) (outside bool, number string, known bool) {
+	var p calls.Party
+	switch ev := e.(type) {
+	case calls.LegRinging:
+		p = ev.Leg.Party
+	case calls.LegEnded:
+		p = ev.Leg.Party
+	case calls.CallAnswered:
+		p = ev.Leg.Party
+	case calls.CallRouted:
+		return false, "", true // an internal number of the dialplan
+	case calls.CallEnded:
+		p = ev.Record.Callee
+	default:
+		return false, "", false
+	}
+	return p.Trunk != "", p.Number, true
+}
+
+func partyNumber(p calls.Party) string {
+	if p.Trunk != "" || p.Extension == "" {
+		return p.Number
+	}
+	return p.Extension
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func legOf(l calls.LegRecord) *tickets.LegRecord {
+	return &tickets.LegRecord{
+		ID: string(l.ID), Direction: strings.ToLower(l.Direction.String()), Agent: l.Party.AgentID, Extension: l.Party.Extension,
+		Number: l.Party.Number, SIPCallID: l.SIPCallID, Started: l.Started, Ringing: l.Ringing, Answered: l.Answered, Ended: l.Ended,
+		Status: l.Status, Cause: l.Cause.String(), HeldMS: l.HeldFor.Milliseconds(),
+	}
+}
+
+// convert maps one call event to the helpdesk's; ok is false for events
+// the helpdesk does not keep (keypresses, recording pauses).
+func (f *helpdeskFeed) convert(e calls.Event) (tickets.Event, bool) {
+	switch ev := e.(type) {
+	case calls.CallRouted:
+		return tickets.Event{Kind: tickets.CallRouted, Number: ev.Number, Department: ev.Department}, true
+	case calls.MenuSelected:
+		return tickets.Event{Kind: tickets.MenuSelected, MenuPath: ev.Path, Department: ev.Department}, true
+	case calls.QueueJoined:
+		return tickets.Event{Kind: tickets.QueueJoined, Queue: ev.Queue, Department: ev.Department}, true
+	case calls.QueueLeft:
+		return tickets.Event{Kind: tickets.QueueLeft, Queue: ev.Queue, Reason: ev.Reason, Wait: ev.Waited}, true
+	case calls.LegRinging:
+		return tickets.Event{Kind: tickets.LegRinging, Leg: legOf(ev.Leg)}, true
+	case calls.LegEnded:
+		l := legOf(ev.Leg)
+		l.RangOut = ev.RangOut
+		return tickets.Event{Kind: tickets.LegEnded, Leg: l}, true
+	case calls.CallAnswered:
+		return tickets.Event{Kind: tickets.CallAnswered, Leg: legOf(ev.Leg)}, true
+	case calls.LegConnected:
+		return tickets.Event{Kind: tickets.LegConnected, Leg: legOf(ev.Leg)}, true
+	case calls.LegLeft:
+		return tickets.Event{Kind: tickets.LegLeft, Leg: legOf(ev.Leg)}, true
+	case calls.CallHeld:
+		return tickets.Event{Kind: tickets.CallHeld, Leg: &tickets.LegRecord{ID: string(ev.By)}}, true
+	case calls.CallResumed:
+		return tickets.Event{Kind: tickets.CallResumed, Leg: &tickets.LegRecord{ID: string(ev.By)}, Hold: ev.HeldFor}, true
+	case calls.PartyHeld:
+		return tickets.Event{Kind: tickets.CallHeld, Leg: &tickets.LegRecord{ID: string(ev.Leg)}}, true
+	case calls.PartyResumed:
+		return tickets.Event{Kind: tickets.CallResumed, Leg: &tickets.LegRecord{ID: string(ev.Leg)}, Hold: ev.HeldFor}, true
+	case calls.TransferEnded:
+		return tickets.Event{Kind: tickets.TransferEnded, To: ev.Transfer.Target, Agent: f.agentOf(ev.Transfer.Target),
+			Outcome: ev.Transfer.Outcome}, true
+	case calls.VoicemailLeft:
+		v := ev.Voicemail
+		return tickets.Event{Kind: tickets.VoicemailLeft, Department: v.Department, MenuPath: ev.MenuPath,
+			File: &tickets.FileInfo{Path: v.Path, Duration: v.Duration, Size: v.Size}}, true
+	case calls.CallEnded:
+		return endOf(ev.Record), true
+	}
+	return tickets.Event{}, false
+}
+
+func endOf(r calls.CallRecord) tickets.Event {
+	end := &tickets.CallEnd{
+		Cause: r.Cause.String(), Status: r.Status, HungUpBy: strings.ToLower(r.HungUpBy.String()), Answered: !r.Answered.IsZero(),
+		Ring: r.RingDuration, Talk: r.TalkDuration, Hold: r.HoldDuration,
+	}
+	if rt := r.Route; rt != nil {
+		end.Abandoned, end.Queue, end.Department, end.MenuPath = rt.Abandoned, rt.Queue, rt.Department, rt.MenuPath
+		end.Wait = rt.Waited
+		if end.Wait == 0 {
+			end.Wait = rt.QueueWait
+		}
+	}
+	for _, l := range r.Legs {
+		end.Legs = append(end.Legs, *legOf(l))
+	}
+	te := tickets.Event{Kind: tickets.CallEnded, End: end, At: r.Ended}
+	if rec := r.Recording; rec != nil && !rec.Deleted {
+		te.File = &tickets.FileInfo{Path: rec.Path, Duration: rec.Duration, Size: rec.Size}
+	}
+	return te
+}
+
+// flush waits until every event queued so far is applied, or ctx ends.
+func (f *helpdeskFeed) flush(ctx context.Context) error {
+	f.mu.Lock()
+	target := f.queued
+	f.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		f.mu.Lock()
+		f.cond.Broadcast()
+		f.mu.Unlock()
+	})
+	defer stop()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.applied < target {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f.cond.Wait()
+	}
+	return nil
+}
