@@ -184,10 +184,10 @@ func (s *Service) UpdateContact(ctx context.Context, id int64, in ContactInput) 
 		return Contact{}, err
 	}
 	err = s.write(ctx, func(tx *txn) error {
-		res, err := tx.exec(`UPDATE contacts SET name = ?, company = ?, address = ?, updated_at = ? WHERE id = ?`,
+		res, uerr := tx.exec(`UPDATE contacts SET name = ?, company = ?, address = ?, updated_at = ? WHERE id = ?`,
 			in.Name, in.Company, in.Address, ms(tx.now), id)
-		if err != nil {
-			return fmt.Errorf("tickets: update contact %d: %w", id, err)
+		if uerr != nil {
+			return fmt.Errorf("tickets: update contact %d: %w", id, uerr)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("contact %d: %w", id, ErrNotFound)
@@ -361,33 +361,47 @@ func (s *Service) loadContacts(ctx context.Context, ids []int64) ([]Contact, err
 			return nil, fmt.Errorf("tickets: contact %d: %w", id, err)
 		}
 		c.Created, c.Updated = fromMS(created), fromMS(updated)
-		rows, err := s.db.QueryContext(ctx, `SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid`, id)
-		if err != nil {
+		if c.Emails, err = queryStrings(ctx, s.db, `SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid`, id); err != nil {
 			return nil, fmt.Errorf("tickets: contact %d: %w", id, err)
 		}
-		for rows.Next() {
-			var e string
-			if err := rows.Scan(&e); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("tickets: contact %d: %w", id, err)
-			}
-			c.Emails = append(c.Emails, e)
-		}
-		rows.Close()
-		rows, err = s.db.QueryContext(ctx, `SELECT number, label FROM contact_phones WHERE contact_id = ? ORDER BY rowid`, id)
-		if err != nil {
+		if c.Phones, err = contactPhones(ctx, s.db, id); err != nil {
 			return nil, fmt.Errorf("tickets: contact %d: %w", id, err)
 		}
-		for rows.Next() {
-			var p Phone
-			if err := rows.Scan(&p.Number, &p.Label); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("tickets: contact %d: %w", id, err)
-			}
-			c.Phones = append(c.Phones, p)
-		}
-		rows.Close()
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+func queryStrings(ctx context.Context, db querier, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func contactPhones(ctx context.Context, db querier, id int64) ([]Phone, error) {
+	rows, err := db.QueryContext(ctx, `SELECT number, label FROM contact_phones WHERE contact_id = ? ORDER BY rowid`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Phone{}
+	for rows.Next() {
+		var p Phone
+		if err := rows.Scan(&p.Number, &p.Label); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -80,7 +80,7 @@ func (s *Service) Calls(ctx context.Context, f CallFilter) ([]CallRecord, error)
 	}
 	q := `SELECT ` + callColumns + ` FROM calls`
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+		q += ` WHERE ` + strings.Join(where, " AND ") //nolint:gosec // constant fragments; every value is bound
 	}
 	q += ` ORDER BY started_at DESC, id LIMIT ?`
 	args = append(args, min(limit, 500))
@@ -123,14 +123,14 @@ func (s *Service) Call(ctx context.Context, id string) (CallRecord, error) {
 		var l LegRecord
 		var started int64
 		var ringing, answered, ended sql.NullInt64
-		if err := rows.Scan(&l.ID, &l.Direction, &l.Agent, &l.Extension, &l.Number, &l.SIPCallID, &started, &ringing, &answered, &ended,
+		if err = rows.Scan(&l.ID, &l.Direction, &l.Agent, &l.Extension, &l.Number, &l.SIPCallID, &started, &ringing, &answered, &ended,
 			&l.Status, &l.Cause, &l.RangOut, &l.HeldMS); err != nil {
 			return c, fmt.Errorf("tickets: call %s legs: %w", id, err)
 		}
 		l.Started, l.Ringing, l.Answered, l.Ended = fromMS(started), fromNullMS(ringing), fromNullMS(answered), fromNullMS(ended)
 		c.Legs = append(c.Legs, l)
 	}
-	if err := rows.Err(); err != nil {
+	if err = rows.Err(); err != nil {
 		return c, fmt.Errorf("tickets: call %s legs: %w", id, err)
 	}
 	ev, err := s.db.QueryContext(ctx, `SELECT seq, kind, at, detail FROM call_events WHERE call_id = ? ORDER BY seq`, id)
@@ -258,8 +258,10 @@ func (tx *txn) insertTask(agent, callID string, in TaskInput) (Task, error) {
 		return Task{}, fmt.Errorf("tickets: task: %w", err)
 	}
 	now := tx.now.UTC().Truncate(time.Millisecond)
-	return Task{ID: id, Title: in.Title, Agent: agent, CallID: callID, TicketID: in.TicketID, Due: in.Due.UTC().Truncate(time.Millisecond),
-		Done: in.Done, Created: now, Updated: now}, nil
+	return Task{
+		ID: id, Title: in.Title, Agent: agent, CallID: callID, TicketID: in.TicketID, Due: in.Due.UTC().Truncate(time.Millisecond),
+		Done: in.Done, Created: now, Updated: now,
+	}, nil
 }
 
 // Summaries returns the summaries agents wrote for a call.
@@ -410,12 +412,13 @@ func (s *Service) DeleteFile(ctx context.Context, author string, id int64) error
 		return nil
 	}
 	err = s.write(ctx, func(tx *txn) error {
-		if _, err := tx.exec(`UPDATE files SET deleted_at = ? WHERE id = ?`, ms(tx.now), id); err != nil {
-			return fmt.Errorf("tickets: file %d: %w", id, err)
+		if _, xerr := tx.exec(`UPDATE files SET deleted_at = ? WHERE id = ?`, ms(tx.now), id); xerr != nil {
+			return fmt.Errorf("tickets: file %d: %w", id, xerr)
 		}
 		if f.TicketID != 0 {
-			if _, err := tx.addEntry(Entry{TicketID: f.TicketID, Kind: EntryComment, Author: author, Body: fmt.Sprintf("Deleted the %s of call %s", f.Kind, f.CallID), CallID: f.CallID}); err != nil {
-				return err
+			body := fmt.Sprintf("Deleted the %s of call %s", f.Kind, f.CallID)
+			if _, xerr := tx.addEntry(Entry{TicketID: f.TicketID, Kind: EntryComment, Author: author, Body: body, CallID: f.CallID}); xerr != nil {
+				return xerr
 			}
 			tx.ticketUpdated(f.TicketID)
 		}

@@ -151,8 +151,10 @@ func (tx *txn) assignCallTicket(c *callState, agent string) error {
 // newCallTicket creates the call's ticket, with the internal comment that
 // records the call ID, language and menu path (A164).
 func (tx *txn) newCallTicket(c *callState, status Status, department, assignee, subject string) error {
-	id, err := tx.insertTicket(Ticket{Subject: subject, Status: status, Department: department, Assignee: assignee,
-		ContactID: c.ContactID, Channel: ChannelPhone, ByCall: true, MenuPath: c.MenuPath})
+	id, err := tx.insertTicket(Ticket{
+		Subject: subject, Status: status, Department: department, Assignee: assignee,
+		ContactID: c.ContactID, Channel: ChannelPhone, ByCall: true, MenuPath: c.MenuPath,
+	})
 	if err != nil {
 		return err
 	}
@@ -271,10 +273,10 @@ func (tx *txn) ruleOutbound(c *callState, _ Event) error {
 		return err
 	}
 	if id == 0 && c.ContactID != 0 {
-		ids, err := queryIDs(tx.ctx, tx.Tx, `SELECT id FROM tickets WHERE contact_id = ? AND by_call = 1 AND merged_into IS NULL
+		ids, qerr := queryIDs(tx.ctx, tx.Tx, `SELECT id FROM tickets WHERE contact_id = ? AND by_call = 1 AND merged_into IS NULL
 			AND status IN ('new', 'open', 'pending', 'on-hold') ORDER BY updated_at DESC, id DESC LIMIT 1`, c.ContactID)
-		if err != nil {
-			return err
+		if qerr != nil {
+			return qerr
 		}
 		if len(ids) > 0 {
 			id = ids[0]
@@ -404,8 +406,10 @@ func (tx *txn) ruleVoicemail(c *callState, e Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.addEntry(Entry{TicketID: c.TicketID, Kind: EntryVoicemail, Body: fmt.Sprintf("Voicemail, %s", e.File.Duration.Round(time.Second)),
-		CallID: c.ID, FileID: fileID})
+	_, err = tx.addEntry(Entry{
+		TicketID: c.TicketID, Kind: EntryVoicemail, Body: fmt.Sprintf("Voicemail, %s", e.File.Duration.Round(time.Second)),
+		CallID: c.ID, FileID: fileID,
+	})
 	return err
 }
 
@@ -459,8 +463,10 @@ func (tx *txn) ruleMissed(c *callState, end *CallEnd) error {
 			return err
 		}
 	}
-	tx.change(Change{Kind: CallMissed, TicketID: c.TicketID, CallID: c.ID, ContactID: c.ContactID, Department: c.Department,
-		Notify: tx.s.Settings().Departments[c.Department]})
+	tx.change(Change{
+		Kind: CallMissed, TicketID: c.TicketID, CallID: c.ID, ContactID: c.ContactID, Department: c.Department,
+		Notify: tx.s.Settings().Departments[c.Department],
+	})
 	return nil
 }
 
@@ -526,7 +532,7 @@ func (tx *txn) ruleEnd(c *callState, e Event) error {
 		return err
 	}
 	c.TicketID = id
-	if err := tx.ruleCallFields(c, end); err != nil {
+	if err = tx.ruleCallFields(c, end); err != nil {
 		return err
 	}
 	body := callSummaryLine(c, end)
@@ -544,8 +550,10 @@ func (tx *txn) ruleEnd(c *callState, e Event) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.addEntry(Entry{TicketID: id, Kind: EntryRecording, Author: c.Agent,
-			Body: fmt.Sprintf("Call recording, %s", e.File.Duration.Round(time.Second)), CallID: c.ID, FileID: fileID}); err != nil {
+		if _, err := tx.addEntry(Entry{
+			TicketID: id, Kind: EntryRecording, Author: c.Agent,
+			Body: fmt.Sprintf("Call recording, %s", e.File.Duration.Round(time.Second)), CallID: c.ID, FileID: fileID,
+		}); err != nil {
 			return err
 		}
 	}
@@ -760,28 +768,9 @@ func (s *Service) CloseInterrupted(ctx context.Context) (int, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(at), 0) FROM heartbeat`).Scan(&beat); err != nil {
 		return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, last_seq, last_at, started_at, answered_at FROM calls WHERE ended_at IS NULL`)
+	calls, err := s.openCalls(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
-	}
-	type open struct {
-		id            string
-		seq           int
-		last, started int64
-		answered      sql.NullInt64
-	}
-	var calls []open
-	for rows.Next() {
-		var o open
-		if err := rows.Scan(&o.id, &o.seq, &o.last, &o.started, &o.answered); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
-		}
-		calls = append(calls, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("tickets: interrupted calls: %w", err)
+		return 0, err
 	}
 	for _, o := range calls {
 		o.last = max(o.last, beat)
@@ -798,4 +787,32 @@ func (s *Service) CloseInterrupted(ctx context.Context) (int, error) {
 		}
 	}
 	return len(calls), nil
+}
+
+// openCall is a call the database still has in progress.
+type openCall struct {
+	id            string
+	seq           int
+	last, started int64
+	answered      sql.NullInt64
+}
+
+func (s *Service) openCalls(ctx context.Context) ([]openCall, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, last_seq, last_at, started_at, answered_at FROM calls WHERE ended_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: interrupted calls: %w", err)
+	}
+	defer rows.Close()
+	var calls []openCall
+	for rows.Next() {
+		var o openCall
+		if err := rows.Scan(&o.id, &o.seq, &o.last, &o.started, &o.answered); err != nil {
+			return nil, fmt.Errorf("tickets: interrupted calls: %w", err)
+		}
+		calls = append(calls, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tickets: interrupted calls: %w", err)
+	}
+	return calls, nil
 }

@@ -260,8 +260,10 @@ func TestRuleVoicemail(t *testing.T) {
 			c.apply(t, s, Event{Kind: CallRouted, Number: "+351210000000", Department: "support"})
 			c.apply(t, s, Event{Kind: MenuSelected, MenuPath: "Support"})
 			clk.Add(20 * time.Second)
-			c.apply(t, s, Event{Kind: VoicemailLeft, Department: "support", MenuPath: "Support",
-				File: &FileInfo{Path: "/data/voicemail/c1.wav", Duration: 12 * time.Second, Size: 192044}})
+			c.apply(t, s, Event{
+				Kind: VoicemailLeft, Department: "support", MenuPath: "Support",
+				File: &FileInfo{Path: "/data/voicemail/c1.wav", Duration: 12 * time.Second, Size: 192044},
+			})
 			c.apply(t, s, Event{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller"}})
 			rec := callRecord(t, s, "c1")
 			if tc.open && rec.TicketID == callRecord(t, s, "c0").TicketID {
@@ -304,6 +306,7 @@ func TestRuleOutbound(t *testing.T) {
 	}{
 		{"A147 no ticket: a new one", func(*testing.T, *Service, *clock) int64 { return 0 }, false, StatusOpen},
 		{"A154 pending ticket created by a call is joined and set Open", func(t *testing.T, s *Service, clk *clock) int64 {
+			t.Helper()
 			inboundAnswered(t, s, clk, "c0", "+351912345678", "Support", "bob")
 			id := callRecord(t, s, "c0").TicketID
 			p := StatusPending
@@ -313,6 +316,7 @@ func TestRuleOutbound(t *testing.T) {
 			return id
 		}, true, StatusOpen},
 		{"A181 solved ticket: a new one", func(t *testing.T, s *Service, clk *clock) int64 {
+			t.Helper()
 			inboundAnswered(t, s, clk, "c0", "+351912345678", "Support", "bob")
 			id := callRecord(t, s, "c0").TicketID
 			st := StatusSolved
@@ -322,6 +326,7 @@ func TestRuleOutbound(t *testing.T) {
 			return id
 		}, false, StatusOpen},
 		{"A154 a ticket not created by a call: a new one", func(t *testing.T, s *Service, _ *clock) int64 {
+			t.Helper()
 			c := mustContact(t, s, "Ana", "+351912345678")
 			v, err := s.CreateTicket(context.Background(), "bob", TicketInput{Subject: "Email", ContactID: c.ID, Channel: ChannelEmail})
 			if err != nil {
@@ -330,6 +335,7 @@ func TestRuleOutbound(t *testing.T) {
 			return v.ID
 		}, false, StatusOpen},
 		{"A156 callback after a call under 10 s", func(t *testing.T, s *Service, clk *clock) int64 {
+			t.Helper()
 			c := newCall("c0", clk)
 			c.apply(t, s, Event{Kind: CallStarted, Direction: Inbound, From: "+351912345678", To: "+351210000000"})
 			c.apply(t, s, Event{Kind: CallAnswered, Leg: agentLeg("l", "bob", "1002")})
@@ -473,8 +479,10 @@ func TestRuleEnd(t *testing.T) {
 			}
 			c.apply(t, s, Event{Kind: CallHeld, Leg: agentLeg("l2", "bob", "1002")})
 			clk.Add(70 * time.Second)
-			c.apply(t, s, Event{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: 70 * time.Second, Hold: 10 * time.Second, Wait: 8 * time.Second, Queue: "billing"},
-				File: &FileInfo{Path: "/data/recordings/c1.wav", Duration: 70 * time.Second, Size: 2240044}})
+			c.apply(t, s, Event{
+				Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: 70 * time.Second, Hold: 10 * time.Second, Wait: 8 * time.Second, Queue: "billing"},
+				File: &FileInfo{Path: "/data/recordings/c1.wav", Duration: 70 * time.Second, Size: 2240044},
+			})
 			tk := view(t, s, target)
 			want := CallFields{SessionType: "call", From: "+351912345678", CallID: "c1", DurationMS: 70000, WaitMS: 8000, HoldMS: 10000, Queue: "billing"}
 			if tk.Call == nil || *tk.Call != want {

@@ -80,7 +80,7 @@ func (a *app) build(extra []calls.Observer) error {
 	if err != nil {
 		return err
 	}
-	if err := a.buildHelpdesk(ctx); err != nil {
+	if err = a.buildHelpdesk(ctx); err != nil {
 		return err
 	}
 	store, err := sip.NewSQLBindings(ctx, a.db)

@@ -64,18 +64,18 @@ const heartbeatEvery = 2 * time.Second
 func (f *helpdeskFeed) run(ctx context.Context) {
 	beat := time.NewTicker(heartbeatEvery)
 	defer beat.Stop()
-	f.heartbeat()
+	f.heartbeat(ctx)
 	for {
 		select {
 		case e := <-f.ch:
-			f.apply(e)
+			f.apply(ctx, e)
 		case <-beat.C:
-			f.heartbeat()
+			f.heartbeat(ctx)
 		case <-ctx.Done():
 			for {
 				select {
 				case e := <-f.ch:
-					f.apply(e)
+					f.apply(ctx, e)
 				default:
 					return
 				}
@@ -84,18 +84,18 @@ func (f *helpdeskFeed) run(ctx context.Context) {
 	}
 }
 
-func (f *helpdeskFeed) heartbeat() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+func (f *helpdeskFeed) heartbeat(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := f.svc.Heartbeat(ctx, time.Now()); err != nil {
 		f.log.Warn("helpdesk: heartbeat", "error", err)
 	}
 }
 
-func (f *helpdeskFeed) apply(e tickets.Event) {
+func (f *helpdeskFeed) apply(ctx context.Context, e tickets.Event) {
 	// The database outlives the feed's context: the last events of calls
 	// hung up at shutdown still land.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := f.svc.Apply(ctx, e); err != nil {
 		f.log.Error("helpdesk: call event not applied", "call", e.Call, "kind", e.Kind, "seq", e.Seq, "error", err)
@@ -135,16 +135,20 @@ func (f *helpdeskFeed) translate(e calls.Event) []tickets.Event {
 			f.queued += uint64(len(out))
 			return out
 		}
-		emit(tickets.Event{Kind: tickets.CallStarted, Direction: tickets.Inbound, From: partyNumber(started.Caller),
-			To: started.Dialed, CallerName: started.Caller.Name})
+		emit(tickets.Event{
+			Kind: tickets.CallStarted, Direction: tickets.Inbound, From: partyNumber(started.Caller),
+			To: started.Dialed, CallerName: started.Caller.Name,
+		})
 		f.queued += uint64(len(out))
 		return out
 	}
 	if p := st.pending; p != nil {
 		if outside, number, known := outsideParty(e); known {
 			st.pending = nil
-			start := tickets.Event{Kind: tickets.CallStarted, Direction: tickets.Internal, From: partyNumber(p.Caller), To: p.Dialed,
-				Agent: p.Caller.AgentID, At: p.At}
+			start := tickets.Event{
+				Kind: tickets.CallStarted, Direction: tickets.Internal, From: partyNumber(p.Caller), To: p.Dialed,
+				Agent: p.Caller.AgentID, At: p.At,
+			}
 			if outside {
 				start.Direction, start.To = tickets.Outbound, firstOf(number, p.Dialed)
 			}
@@ -237,12 +241,16 @@ func (f *helpdeskFeed) convert(e calls.Event) (tickets.Event, bool) {
 	case calls.PartyResumed:
 		return tickets.Event{Kind: tickets.CallResumed, Leg: &tickets.LegRecord{ID: string(ev.Leg)}, Hold: ev.HeldFor}, true
 	case calls.TransferEnded:
-		return tickets.Event{Kind: tickets.TransferEnded, To: ev.Transfer.Target, Agent: f.agentOf(ev.Transfer.Target),
-			Outcome: ev.Transfer.Outcome}, true
+		return tickets.Event{
+			Kind: tickets.TransferEnded, To: ev.Transfer.Target, Agent: f.agentOf(ev.Transfer.Target),
+			Outcome: ev.Transfer.Outcome,
+		}, true
 	case calls.VoicemailLeft:
 		v := ev.Voicemail
-		return tickets.Event{Kind: tickets.VoicemailLeft, Department: v.Department, MenuPath: ev.MenuPath,
-			File: &tickets.FileInfo{Path: v.Path, Duration: v.Duration, Size: v.Size}}, true
+		return tickets.Event{
+			Kind: tickets.VoicemailLeft, Department: v.Department, MenuPath: ev.MenuPath,
+			File: &tickets.FileInfo{Path: v.Path, Duration: v.Duration, Size: v.Size},
+		}, true
 	case calls.CallEnded:
 		return endOf(ev.Record), true
 	}

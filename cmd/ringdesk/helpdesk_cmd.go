@@ -69,7 +69,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	ctx := context.Background()
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err = os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		fmt.Fprintln(stderr, "ringdesk token:", err)
 		return 1
 	}
@@ -78,7 +78,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ringdesk token:", err)
 		return 1
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	log := slog.New(slog.DiscardHandler)
 	svc, err := tickets.New(ctx, db, tickets.Options{Settings: cfg.Tickets, Log: log})
 	if err != nil {
