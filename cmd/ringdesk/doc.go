@@ -2,6 +2,9 @@
 //
 //	ringdesk [serve] [-config FILE] [-log-level L] [-log-format text|json] [-sip-trace]
 //	ringdesk check [-config FILE]
+//	ringdesk routes | reload | agent | status | dial ...
+//	ringdesk passwd
+//	ringdesk token [-config FILE] AGENT [NAME]
 //	ringdesk sample-config
 //	ringdesk version
 //
@@ -12,5 +15,9 @@
 // second one exits at once.
 //
 // This package is the only one that sees every other: it wires sip, media
-// and calls together, opens the one SQLite database, and logs call events.
+// and calls together, opens the one SQLite database, logs call events and
+// feeds them to the helpdesk (helpdesk.go translates calls' events into
+// tickets' and applies them on one goroutine, with a heartbeat so that a
+// call a kill interrupts is closed with cause "restart" at the next start),
+// and serves the REST API (package web) and webhooks.
 package main

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -125,5 +127,22 @@ agents:
 	// It got as far as creating the database before the port failed.
 	if _, err := os.Stat(filepath.Join(dir, "ringdesk.db")); err != nil {
 		t.Errorf("no database was created: %v", err)
+	}
+}
+
+// ringdesk passwd prints a bcrypt hash of the password on stdin, which the
+// config accepts as web_password_hash.
+func TestPasswdCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := passwdCmd(nil, strings.NewReader("correct horse battery\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse battery")); err != nil {
+		t.Errorf("hash %q: %v", hash, err)
+	}
+	out.Reset()
+	if code := passwdCmd(nil, strings.NewReader("short\n"), &out, &errOut); code == 0 || out.Len() != 0 {
+		t.Errorf("a short password: exit %d, printed %q", code, out.String())
 	}
 }
