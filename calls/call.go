@@ -572,15 +572,17 @@ func (c *Call) progress(leg *Leg, ev sip.ProgressReceived) {
 			early = false
 		}
 	}
-	if first {
-		c.sw.observe(LegRinging{base: c.base(), Leg: leg.snapshot(), EarlyMedia: early})
-	}
 	if early {
 		if c.early != nil && c.early != leg {
 			c.early.rtp.SetPeer(nil) // one early-media source at a time
 		}
 		c.early = leg
 		media.Bridge(c.caller.rtp, leg.rtp)
+	}
+	if first { // once the early media flows: observers may rely on it
+		c.sw.observe(LegRinging{base: c.base(), Leg: leg.snapshot(), EarlyMedia: early})
+	}
+	if early {
 		if !c.sentEarly {
 			c.sentEarly = true
 			if c.caller.state == LegStateTrying {
