@@ -40,11 +40,12 @@ const expectFor = 1500 * time.Millisecond
 const testRealm = "ringdesk.test"
 
 // The RTP port range of the tests' media engines. It must not collide with
-// media's own tests (40000-40099) or the end-to-end tests (31000-34199),
-// which `go test ./...` may run at the same time in other processes.
+// media's own tests (40000-40099), the end-to-end tests (31000-37699) or
+// the ports peertest hands out (21000-30999), which `go test ./...` may
+// run at the same time in other processes.
 const (
-	rtpPortMin = 35000
-	rtpPortMax = 35999
+	rtpPortMin = 38000
+	rtpPortMax = 38999
 )
 
 // password returns the SIP password of extension user.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -281,7 +282,19 @@ func (s *Service) Summaries(ctx context.Context, callID string) ([]Summary, erro
 		sum.Updated = fromMS(at)
 		out = append(out, sum)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tickets: call %s summaries: %w", callID, err)
+	}
+	for i := range out {
+		t, err := scanTask(s.db.QueryRowContext(ctx, `SELECT id, title, agent, call_id, ticket_id, due_at, done, created_at, updated_at
+			FROM tasks WHERE call_id = ? AND agent = ? ORDER BY id DESC LIMIT 1`, callID, out[i].Agent))
+		if err == nil {
+			out[i].Task = &t
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // CreateTask adds a task for agent.
@@ -410,6 +423,12 @@ func (s *Service) DeleteFile(ctx context.Context, author string, id int64) error
 	}
 	if f.Deleted {
 		return nil
+	}
+	if s.filesRoot != "" {
+		rel, rerr := filepath.Rel(filepath.Clean(s.filesRoot), filepath.Clean(f.Path))
+		if rerr != nil || !filepath.IsLocal(rel) {
+			return fmt.Errorf("%w: file %d is not under %s: not deleting it", ErrConflict, id, s.filesRoot)
+		}
 	}
 	err = s.write(ctx, func(tx *txn) error {
 		if _, xerr := tx.exec(`UPDATE files SET deleted_at = ? WHERE id = ?`, ms(tx.now), id); xerr != nil {

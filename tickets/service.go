@@ -25,6 +25,9 @@ type Options struct {
 	Settings Settings
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FilesRoot, when set, is the directory recordings and voicemails must
+	// lie under for DeleteFile to remove them (the data directory).
+	FilesRoot string
 	Log *slog.Logger
 }
 
@@ -32,9 +35,10 @@ type Options struct {
 // call-to-ticket rules, on one SQLite database. It is safe for concurrent
 // use; writes are serialised by SQLite.
 type Service struct {
-	db  *sql.DB
-	now func() time.Time
-	log *slog.Logger
+	db        *sql.DB
+	now       func() time.Time
+	log       *slog.Logger
+	filesRoot string
 
 	mu       sync.RWMutex
 	settings Settings
@@ -58,7 +62,7 @@ func New(ctx context.Context, db *sql.DB, o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, now: o.Now, log: o.Log, settings: o.Settings, subs: map[*subscription]struct{}{}}, nil
+	return &Service{db: db, now: o.Now, log: o.Log, filesRoot: o.FilesRoot, settings: o.Settings, subs: map[*subscription]struct{}{}}, nil
 }
 
 func migrationSteps() ([]string, error) {

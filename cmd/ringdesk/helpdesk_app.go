@@ -22,7 +22,7 @@ import (
 func (a *app) buildHelpdesk(ctx context.Context) error {
 	cfg := a.cfg
 	var err error
-	a.tickets, err = tickets.New(ctx, a.db, tickets.Options{Settings: cfg.Tickets, Log: a.log})
+	a.tickets, err = tickets.New(ctx, a.db, tickets.Options{Settings: cfg.Tickets, Log: a.log, FilesRoot: cfg.DataDir})
 	if err != nil {
 		return err
 	}
