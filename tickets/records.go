@@ -39,10 +39,17 @@ type CallFilter struct {
 	Direction Direction
 	// Since and Until bound the start time.
 	Since, Until time.Time
-	// Limit (1-500, default 50); Before is a start time for the next page
-	// (records are listed newest first).
-	Limit  int
-	Before time.Time
+	// Visible restricts the list to what an agent may see: calls they
+	// answered, placed or had a leg on, and calls on tickets they may see
+	// (Visibility.Allows); nil: all.
+	Visible *Visibility
+	// Limit (1-500, default 50). Records are listed newest first; the next
+	// page starts after the last record of this one: Before its start and
+	// BeforeID its ID (calls that started in the same millisecond are
+	// ordered by ID).
+	Limit    int
+	Before   time.Time
+	BeforeID string
 }
 
 // Calls lists call records, newest first, without legs and events.
@@ -73,7 +80,20 @@ func (s *Service) Calls(ctx context.Context, f CallFilter) ([]CallRecord, error)
 		add(`started_at < ?`, ms(f.Until))
 	}
 	if !f.Before.IsZero() {
-		add(`started_at < ?`, ms(f.Before))
+		add(`(started_at < ? OR (started_at = ? AND id > ?))`, ms(f.Before))
+		args = append(args, ms(f.Before), f.BeforeID)
+	}
+	if v := f.Visible; v != nil {
+		cond := []string{`agent = ?`, `id IN (SELECT call_id FROM call_legs WHERE agent = ?)`}
+		args = append(args, v.Agent, v.Agent)
+		tc := []string{`department = ''`, `assignee = ?`}
+		args = append(args, v.Agent)
+		for _, d := range v.Departments {
+			tc = append(tc, `department = ?`)
+			args = append(args, d)
+		}
+		cond = append(cond, `ticket_id IN (SELECT id FROM tickets WHERE `+strings.Join(tc, " OR ")+`)`)
+		where = append(where, `(`+strings.Join(cond, " OR ")+`)`)
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,5 +86,59 @@ func TestDeleteFileStaysUnderRoot(t *testing.T) {
 	}
 	if f := files("c1"); !f.Deleted {
 		t.Errorf("file %+v not marked deleted", f)
+	}
+}
+
+func TestCallsVisibleAndPaged(t *testing.T) {
+	s, clk := newService(t, DefaultSettings())
+	ctx := context.Background()
+	// three calls in the same millisecond, answered by bob; one by carol
+	for _, id := range []string{"c1", "c2", "c3"} {
+		c := newCall(id, clk)
+		c.apply(t, s, Event{Kind: CallStarted, Direction: Inbound, From: "+351912345678", To: "+351210000000"})
+		c.apply(t, s, Event{Kind: CallRouted, Number: "+351210000000", Department: "support"})
+		c.apply(t, s, Event{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")})
+		c.apply(t, s, Event{Kind: CallEnded, End: &CallEnd{Cause: "normal", Answered: true}})
+	}
+	clk.Add(time.Second)
+	c := newCall("c4", clk)
+	c.apply(t, s, Event{Kind: CallStarted, Direction: Inbound, From: "+351919999999", To: "+351210000000"})
+	c.apply(t, s, Event{Kind: MenuSelected, MenuPath: "Billing", Department: "billing"})
+	c.apply(t, s, Event{Kind: CallAnswered, Leg: agentLeg("c4-2", "carol", "1003")})
+	c.apply(t, s, Event{Kind: CallEnded, End: &CallEnd{Cause: "normal", Answered: true}})
+
+	var pages [][]string
+	f := CallFilter{Limit: 2}
+	for {
+		cs, err := s.Calls(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		pages = append(pages, ids)
+		if len(cs) < f.Limit {
+			break
+		}
+		f.Before, f.BeforeID = cs[len(cs)-1].Started, cs[len(cs)-1].ID
+	}
+	if fmt.Sprint(pages) != "[[c4 c1] [c2 c3] []]" {
+		t.Errorf("pages %v, want every call once, newest first", pages)
+	}
+	for _, tc := range []struct {
+		v    Visibility
+		want int
+	}{
+		{Visibility{Agent: "alice", Departments: []string{"support"}}, 3}, // support's tickets
+		{Visibility{Agent: "alice"}, 0},
+		{Visibility{Agent: "carol"}, 1}, // she answered c4
+		{Visibility{Agent: "dan", Departments: []string{"billing"}}, 1},
+	} {
+		cs, err := s.Calls(ctx, CallFilter{Visible: &tc.v})
+		if err != nil || len(cs) != tc.want {
+			t.Errorf("%+v sees %d calls (%v), want %d", tc.v, len(cs), err, tc.want)
+		}
 	}
 }

@@ -143,8 +143,12 @@ func callFilter(q url.Values, p *principal) (tickets.CallFilter, error) {
 	if f.Before, err = queryTime(q, "before"); err != nil {
 		return f, err
 	}
+	f.BeforeID = q.Get("before_id")
 	if f.Limit, err = queryLimit(q, defaultLimit, maxLimit); err != nil {
 		return f, err
+	}
+	if !p.Admin {
+		f.Visible = p.visibility()
 	}
 	return f, nil
 }
