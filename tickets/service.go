@@ -28,7 +28,7 @@ type Options struct {
 	// FilesRoot, when set, is the directory recordings and voicemails must
 	// lie under for DeleteFile to remove them (the data directory).
 	FilesRoot string
-	Log *slog.Logger
+	Log       *slog.Logger
 }
 
 // Service is the helpdesk: contacts, tickets, call records and the
