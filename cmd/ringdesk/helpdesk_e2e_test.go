@@ -249,7 +249,9 @@ func TestHelpdeskTicketsFromCalls(t *testing.T) {
 	ctx := e2e(t, "sipp", "baresip")
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
-	top := "trunks:\n" + trunkYAML("provider", providerIP, 5060, "") + helpdeskTop
+	provPort := peertest.FreeSIPPort(t, providerIP)
+	top := "trunks:\n" + trunkYAML("provider", providerIP, provPort, "username: \"351219999999\"\npassword: prov-secret\n") +
+		"routes:\n  - prefix: \"+351\"\n    trunks: [provider]\n" + helpdeskTop
 	pbx := startPBX(t, pbxOptions{RTPPorts: "37300-37499", Top: top, Agents: webAgents(t), Calls: "record: true", Dialplan: helpdeskPlan(t)})
 	if err := pbx.app.pool.SetStatus("carol", acd.Offline); err != nil {
 		t.Fatal(err)
@@ -356,6 +358,38 @@ func TestHelpdeskTicketsFromCalls(t *testing.T) {
 	assertTone(t, "the voicemail", mediatest.Trim(vmLeft, 8000, 0.02), 900)
 	if open := oneTicketOf(t, api, fmt.Sprintf("contact=%d&department=support&assignee=bob", contact)); open.ID != first.ID || !open.Status.Active() {
 		t.Errorf("the open ticket %+v changed", open)
+	}
+
+	// 6. alice calls the customer back through the trunk: the call joins
+	// the customer's latest active ticket a call created (the voicemail's,
+	// A151, A154), which becomes Open and hers
+	prov := peertest.SIPp{
+		Scenario: "uas_provider.xml", IP: providerIP, Port: provPort, MediaIP: providerIP, MediaPort: peertest.FreeRTPPort(t, providerIP),
+		Timeout: 60 * time.Second, DurationMS: 500, Keys: map[string]string{
+			"realm": "provider.test",
+			"early": peertest.WriteTonePcap(t, 425, time.Second, media.PCMU, ""),
+			"pcap":  peertest.WriteTonePcap(t, 1100, 10*time.Second, media.PCMU, ""),
+		},
+	}.Start(t)
+	out := dial(t, pbx, "uac_call.xml", "1001", "alice-1001", "912345678", peertest.FreeRTPPort(t, loopback),
+		map[string]string{"pcap": peertest.WriteTonePcap(t, 660, 6*time.Second, media.PCMU, "")}, 3000)
+	mustSucceed(t, "alice's call out", out.Wait(ctx))
+	mustSucceed(t, "the provider", prov.Wait(ctx))
+	outRec := pbx.nextCall(ctx)
+	if err := pbx.app.feed.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var outCall tickets.CallRecord
+	admin.getOK("/calls/"+string(outRec.ID), &outCall)
+	if outCall.Direction != tickets.Outbound || outCall.Agent != "alice" || outCall.To != caller || outCall.ContactID != contact {
+		t.Errorf("the call out's record %+v", outCall)
+	}
+	if outCall.TicketID != vmTickets[0].ID {
+		t.Errorf("the call out went on ticket %d, want the voicemail's %d", outCall.TicketID, vmTickets[0].ID)
+	}
+	admin.getOK(fmt.Sprintf("/tickets/%d", vmTickets[0].ID), &v)
+	if v.Status != tickets.StatusOpen || v.Assignee != "alice" || v.Call == nil || v.Call.CallID != string(outRec.ID) {
+		t.Errorf("after the call out the voicemail ticket is %+v, call fields %+v", v.Ticket, v.Call)
 	}
 }
 
