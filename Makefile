@@ -38,9 +38,10 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: the hot-path benchmarks (RTP relay, G.711, SDP, SIP), with allocations.
+## bench: the hot-path benchmarks (RTP relay, G.711, SDP, SIP, applying call
+## events to tickets, contact search, webhook signing), with allocations.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./media/... ./sip/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./media/... ./sip/... ./tickets/... ./webhooks/...
 
 ## load: SIPp through Ringdesk on loopback: highest clean call rate, most
 ## concurrent calls with media (see bench/README.md).
