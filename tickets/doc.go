@@ -35,4 +35,8 @@
 // Every change is published to [Service.Subscribe]rs after it commits, and
 // written to the outbox table in the same transaction for the webhook
 // sender ([Service.DueDeliveries]), so a restart loses no delivery.
+//
+// It imports only e164 (phone numbers) and internal/sqlite (migrations) of
+// this module; web, webhooks and cmd/ringdesk import it. Errors wrap the
+// sentinels of errors.go: [ErrNotFound], [ErrInvalid], [ErrConflict].
 package tickets
