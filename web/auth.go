@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,7 +29,8 @@ const (
 	tokenBytes = 32
 	// lastUsedEvery is how often a token's last use is written at most.
 	lastUsedEvery = time.Minute
-	maxTokenName  = 100
+	// maxLogName is the most of a login's user name that is logged.
+	maxLogName = 64
 )
 
 // principal is who makes a request: the user, and the session (hash) when
@@ -88,25 +90,6 @@ func HashPassword(pw string) (string, error) {
 		return "", fmt.Errorf("web: hash password: %w", err)
 	}
 	return string(h), nil
-}
-
-// CreateToken creates an API token for user, named name (what it is for),
-// and returns it: "rdk_" and 32 random bytes in base64url. It is shown
-// once; only its SHA-256 is stored.
-func (s *Server) CreateToken(ctx context.Context, user, name string) (string, error) {
-	if _, ok := s.user(user); !ok {
-		return "", fmt.Errorf("%w: %q", ErrUnknownUser, user)
-	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > maxTokenName || !utf8.ValidString(name) {
-		return "", fmt.Errorf("web: token name must be 1-%d bytes of UTF-8", maxTokenName)
-	}
-	token, hash := newToken(TokenPrefix)
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)`,
-		hash, user, name, s.now().UnixMilli()); err != nil {
-		return "", fmt.Errorf("web: create token: %w", err)
-	}
-	return token, nil
 }
 
 // authenticate finds who makes r: a bearer token when the request has an
@@ -177,6 +160,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	if err := decodeJSON(w, r, s.cfg.MaxBody, &in); err != nil {
 		return err
 	}
+	ip := clientIP(r)
+	attempt, wait := s.throttle.begin(ip, in.User)
+	if wait > 0 {
+		// Refused before the password is checked: the answer is the same
+		// whether it was right or wrong.
+		secs := int64((wait + time.Second - 1) / time.Second)
+		s.log.Debug("web: login refused: throttled", "user", logName(in.User), "ip", ip, "retry_after", secs)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		return errorf(http.StatusTooManyRequests, "too many failed logins: try again in %d seconds", secs)
+	}
 	set := s.users.Load()
 	u, ok := set.byID[in.User]
 	hash := set.dummy
@@ -185,8 +178,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	}
 	match := bcrypt.CompareHashAndPassword(hash, []byte(in.Password)) == nil
 	if !ok || u.PasswordHash == "" || !match {
+		if attempt.userFull {
+			s.log.Warn("web: login throttled: too many failed logins for this user from this address",
+				"user", logName(in.User), "ip", ip, "failures", loginFailuresPerUser, "window", loginWindow)
+		}
+		if attempt.ipFull {
+			s.log.Warn("web: login throttled: too many failed logins from this address",
+				"user", logName(in.User), "ip", ip, "failures", loginFailuresPerIP, "window", loginWindow)
+		}
 		return errorf(http.StatusUnauthorized, "wrong user or password")
 	}
+	s.throttle.succeeded(attempt)
 	ctx := r.Context()
 	now := s.now()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
@@ -212,6 +214,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) err
 	})
 	s.log.Info("web: login", "user", u.ID, "remote", r.RemoteAddr)
 	return writeJSON(w, http.StatusOK, viewOf(u))
+}
+
+// logName is a user name as logged: at most maxLogName bytes of it.
+func logName(name string) string {
+	if len(name) <= maxLogName {
+		return name
+	}
+	cut := maxLogName
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "..."
 }
 
 // logout ends the caller's session (a bearer token stays valid).

@@ -4,9 +4,10 @@
 // (today only tickets, and internal/sqlite for its own migrations); the
 // websocket Hub, WebRTC signalling and the static UI will live here too.
 //
-// Main types: [Server] (New, Handler, SetUsers on reload, CreateToken for
-// `ringdesk token`), [Config] and [User]; [HashPassword] makes a User's
-// bcrypt PasswordHash for `ringdesk passwd`. The route table is one slice
+// Main types: [Server] (New, Handler, SetUsers on reload; CreateToken,
+// IssueToken, Tokens and RevokeToken for `ringdesk token`), [Config],
+// [User] and [TokenInfo]; [HashPassword] makes a User's bcrypt
+// PasswordHash for `ringdesk passwd`. The route table is one slice
 // (Server.routes), and openapi.yaml, served at GET /api/v1/openapi.yaml,
 // describes exactly those routes: a test fails when the two differ.
 //
@@ -16,7 +17,7 @@
 // the session cookie ringdesk_session (HttpOnly, SameSite=Lax, Secure when
 // the request came over TLS), valid for Config.SessionTTL from login. A
 // program sends an API token, Authorization: Bearer rdk_..., made by
-// Server.CreateToken. Only the SHA-256 of a cookie or token is stored
+// POST /api/v1/tokens or Server.CreateToken. Only the SHA-256 of a cookie or token is stored
 // (tables web_sessions and api_tokens, migrated by New), so a copy of the
 // database opens no session. A wrong user and a wrong password get the
 // same 401, after the same bcrypt work (an unknown user is checked against
@@ -25,6 +26,35 @@
 // come from Config.Users and SetUsers: a user removed on reload loses its
 // sessions and tokens at once, and changes to Admin and Departments apply
 // to the next request.
+//
+// API tokens: GET /api/v1/tokens lists the caller's (admins: everyone's,
+// or ?user=), POST makes one for the caller {"name"} and answers 201 with
+// its id and the token, which is never shown again, and DELETE
+// /api/v1/tokens/{id} revokes one (204). A name is 1-[MaxTokenName]
+// printable characters once trimmed; a user has at most
+// [MaxTokensPerUser] tokens (then 409). An agent may revoke only their
+// own: another's token is 404, as a missing one, so ids tell nothing;
+// admins may revoke any. Tokens are looked up on every request, so a
+// revoked one is refused (401) from the next request on. Ids come from
+// an AUTOINCREMENT column (migration 2) and are never reused. A listing
+// shows id, user, name, created and last_used (to within a minute),
+// never the token or its hash.
+//
+// Login is throttled, in memory: after 5 failed logins for one user name
+// from one client address within 15 minutes, or 50 from one address
+// whatever the names, further attempts for that pair (or address) get 429
+// with Retry-After (seconds) until the oldest of those failures is 15
+// minutes old (a sliding window), even with the right password, and
+// without checking it. Refused attempts do not count. An attempt counts
+// as a failure from the moment it is let through, so parallel guesses
+// cannot all pass the check; a success takes it back and clears the
+// pair's count. The client address is the connection's (r.RemoteAddr):
+// X-Forwarded-For is not believed, so behind a reverse proxy all clients
+// share the proxy's address; an IPv6 address counts by its /64, and
+// non-IP listeners count as one address. At most 10,000 pairs and
+// addresses are kept; the least recently failed is forgotten first. The
+// start of throttling is logged at warn with the user name (cut to 64
+// bytes) and address; refused attempts at debug; never a password.
 //
 // Cookies ride along on cross-site requests and tokens do not, so
 // cookie-authenticated requests that change state (and login) pass
@@ -61,9 +91,10 @@
 //	403 not allowed for this user; cross-origin browser request
 //	404 no such object (tickets.ErrNotFound) or endpoint
 //	405 wrong method for the path (with Allow)
-//	409 tickets.ErrConflict
+//	409 tickets.ErrConflict (and a 21st API token)
 //	410 the file's audio was deleted
 //	413 body too large; 415 body not JSON
+//	429 too many failed logins (with Retry-After)
 //	500 anything else: the client gets "internal error", the log the cause
 //
 // Audio is served only from under Config.DataDir once symlinks are

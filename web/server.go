@@ -104,9 +104,11 @@ type Server struct {
 	// each use: it may not exist yet at start); "" serves no audio.
 	dataDir string
 	users   atomic.Pointer[userSet]
-	cop     *http.CrossOriginProtection
-	mux     *http.ServeMux
-	handler http.Handler
+	// throttle counts failed logins (see login).
+	throttle *loginThrottle
+	cop      *http.CrossOriginProtection
+	mux      *http.ServeMux
+	handler  http.Handler
 }
 
 // userSet is the users in force and the dummy hash a login for an unknown
@@ -144,7 +146,10 @@ func New(ctx context.Context, db *sql.DB, t *tickets.Service, cfg Config) (*Serv
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{db: db, tickets: t, cfg: cfg, log: cfg.Log, now: cfg.Now, cop: http.NewCrossOriginProtection()}
+	s := &Server{
+		db: db, tickets: t, cfg: cfg, log: cfg.Log, now: cfg.Now,
+		cop: http.NewCrossOriginProtection(), throttle: newLoginThrottle(cfg.Now),
+	}
 	if cfg.DataDir != "" {
 		dir, err := filepath.Abs(cfg.DataDir)
 		if err != nil {
@@ -241,6 +246,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: prefix + "/login", public: true, csrf: true, h: s.login},
 		{method: http.MethodPost, path: prefix + "/logout", h: s.logout},
 		{method: http.MethodGet, path: prefix + "/me", h: s.me},
+		{method: http.MethodGet, path: prefix + "/tokens", h: s.listTokens},
+		{method: http.MethodPost, path: prefix + "/tokens", h: s.createToken},
+		{method: http.MethodDelete, path: prefix + "/tokens/{id}", h: s.deleteToken},
 
 		{method: http.MethodGet, path: prefix + "/tickets", h: s.listTickets},
 		{method: http.MethodPost, path: prefix + "/tickets", h: s.createTicket},
