@@ -30,6 +30,7 @@ type callState struct {
 	Abandoned     bool
 	Voicemail     bool
 	LastSeq       int
+	LastAt        time.Time
 }
 
 // customer is the customer's number on the call ("" for internal calls).
@@ -48,11 +49,11 @@ func (tx *txn) loadCall(id string) (*callState, error) {
 	c := &callState{ID: id}
 	var dir string
 	var contact, ticket, answered, ended sql.NullInt64
-	var started int64
+	var started, lastAt int64
 	err := tx.queryRow(`SELECT direction, from_number, to_number, caller_name, agent, contact_id, contact_picked, ticket_id, ticket_choice,
-		number, department, menu_path, queue, wait_ms, started_at, answered_at, ended_at, abandoned, voicemail, last_seq FROM calls WHERE id = ?`, id).
+		number, department, menu_path, queue, wait_ms, started_at, answered_at, ended_at, abandoned, voicemail, last_seq, last_at FROM calls WHERE id = ?`, id).
 		Scan(&dir, &c.From, &c.To, &c.CallerName, &c.Agent, &contact, &c.ContactPicked, &ticket, &c.TicketChoice,
-			&c.Number, &c.Department, &c.MenuPath, &c.Queue, &c.WaitMS, &started, &answered, &ended, &c.Abandoned, &c.Voicemail, &c.LastSeq)
+			&c.Number, &c.Department, &c.MenuPath, &c.Queue, &c.WaitMS, &started, &answered, &ended, &c.Abandoned, &c.Voicemail, &c.LastSeq, &lastAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil //nolint:nilnil // no such call is not an error here
 	}
@@ -61,16 +62,16 @@ func (tx *txn) loadCall(id string) (*callState, error) {
 	}
 	c.Direction = Direction(dir)
 	c.ContactID, c.TicketID = contact.Int64, ticket.Int64
-	c.Started, c.Answered, c.Ended = fromMS(started), fromNullMS(answered), fromNullMS(ended)
+	c.Started, c.Answered, c.Ended, c.LastAt = fromMS(started), fromNullMS(answered), fromNullMS(ended), fromMS(lastAt)
 	return c, nil
 }
 
 // saveCall writes back the fields the rules change.
 func (tx *txn) saveCall(c *callState) error {
 	_, err := tx.exec(`UPDATE calls SET agent = ?, contact_id = ?, contact_picked = ?, ticket_id = ?, ticket_choice = ?, number = ?, department = ?,
-		menu_path = ?, queue = ?, wait_ms = ?, answered_at = ?, abandoned = ?, voicemail = ?, last_seq = ? WHERE id = ?`,
+		menu_path = ?, queue = ?, wait_ms = ?, answered_at = ?, abandoned = ?, voicemail = ?, last_seq = ?, last_at = ? WHERE id = ?`,
 		c.Agent, nullID(c.ContactID), c.ContactPicked, nullID(c.TicketID), c.TicketChoice, c.Number, c.Department,
-		c.MenuPath, c.Queue, c.WaitMS, nullMS(c.Answered), c.Abandoned, c.Voicemail, c.LastSeq, c.ID)
+		c.MenuPath, c.Queue, c.WaitMS, nullMS(c.Answered), c.Abandoned, c.Voicemail, c.LastSeq, ms(c.LastAt), c.ID)
 	if err != nil {
 		return fmt.Errorf("tickets: call %s: %w", c.ID, err)
 	}
@@ -114,9 +115,7 @@ func (s *Service) Apply(ctx context.Context, e Event) error {
 		if err := tx.dispatch(c, e); err != nil {
 			return err
 		}
-		if _, err := tx.exec(`UPDATE calls SET last_at = ? WHERE id = ?`, ms(e.At), c.ID); err != nil {
-			return fmt.Errorf("tickets: call %s: %w", c.ID, err)
-		}
+		c.LastAt = e.At
 		return tx.saveCall(c)
 	})
 }

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -77,4 +78,56 @@ func BenchmarkSearchContacts(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkApplyWithReaders applies calls as BenchmarkApplyCall does while
+// two goroutines read as agents' screens do (a ticket list, a contact
+// search, a ticket with its timeline), to see what readers cost the writer.
+func BenchmarkApplyWithReaders(b *testing.B) {
+	s, clk := newService(b, DefaultSettings())
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ts, _ := s.Tickets(ctx, Filter{Statuses: []Status{StatusOpen}, Limit: 20})
+				_, _ = s.SearchContacts(ctx, "3519", 20)
+				if len(ts) > 0 {
+					_, _ = s.Ticket(ctx, ts[0].ID)
+				}
+			}
+		})
+	}
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		n++
+		id := fmt.Sprintf("c%d", n)
+		evs := []Event{
+			{Kind: CallStarted, Direction: Inbound, From: fmt.Sprintf("+3519%08d", n%5000), To: "+351210000000"},
+			{Kind: CallRouted, Number: "+351210000000", Department: "support"},
+			{Kind: MenuSelected, MenuPath: "Support > Billing", Department: "billing"},
+			{Kind: QueueJoined, Queue: "billing"},
+			{Kind: LegRinging, Leg: agentLeg(id+"-2", "bob", "1002")},
+			{Kind: QueueLeft, Queue: "billing", Reason: "answered", Wait: 5 * time.Second},
+			{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")},
+			{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: time.Minute}},
+		}
+		for i, e := range evs {
+			e.Call, e.Seq, e.At = id, i+1, clk.Now()
+			if err := s.Apply(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		clk.Add(time.Second)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*8), "ns/event")
+	close(stop)
+	wg.Wait()
 }

@@ -4,7 +4,7 @@
 //	ringdesk check [-config FILE]
 //	ringdesk routes | reload | agent | status | dial ...
 //	ringdesk passwd
-//	ringdesk token [-config FILE] AGENT [NAME]
+//	ringdesk token [-config FILE] AGENT [NAME] | -list [AGENT] | -revoke ID
 //	ringdesk sample-config
 //	ringdesk version
 //

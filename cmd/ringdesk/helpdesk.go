@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -60,6 +61,10 @@ func (f *helpdeskFeed) Observe(e calls.Event) {
 // long before the kill.
 const heartbeatEvery = 2 * time.Second
 
+// applyAttempts is how often the feed tries an event the database refused
+// (busy, I/O) before it logs it lost.
+const applyAttempts = 4
+
 // run applies events until ctx ends, then what is already queued.
 func (f *helpdeskFeed) run(ctx context.Context) {
 	beat := time.NewTicker(heartbeatEvery)
@@ -95,10 +100,24 @@ func (f *helpdeskFeed) heartbeat(ctx context.Context) {
 func (f *helpdeskFeed) apply(ctx context.Context, e tickets.Event) {
 	// The database outlives the feed's context: the last events of calls
 	// hung up at shutdown still land.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := f.svc.Apply(ctx, e); err != nil {
-		f.log.Error("helpdesk: call event not applied", "call", e.Call, "kind", e.Kind, "seq", e.Seq, "error", err)
+	// A busy database (a long API write, a checkpoint) is worth waiting
+	// for; an event the rules refuse is not.
+	for attempt := 0; ; attempt++ {
+		err := f.svc.Apply(ctx, e)
+		if err == nil {
+			break
+		}
+		if attempt == applyAttempts-1 || errors.Is(err, tickets.ErrInvalid) || ctx.Err() != nil {
+			f.log.Error("helpdesk: call event not applied", "call", e.Call, "kind", e.Kind, "seq", e.Seq, "attempts", attempt+1, "error", err)
+			break
+		}
+		f.log.Warn("helpdesk: call event not applied yet, trying again", "call", e.Call, "kind", e.Kind, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
+		}
 	}
 	f.mu.Lock()
 	f.applied++

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ringdesk/ringdesk/configs"
 	"github.com/ringdesk/ringdesk/internal/sqlite"
@@ -51,8 +52,12 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ringdesk token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (default: the embedded sample)")
-	if err := fs.Parse(args); err != nil || fs.NArg() < 1 || fs.NArg() > 2 {
-		fmt.Fprintln(stderr, "usage: ringdesk token [-config FILE] AGENT [NAME]")
+	list := fs.Bool("list", false, "list the tokens (of AGENT, or everyone's) instead of creating one")
+	revoke := fs.Int64("revoke", 0, "revoke the token with this id instead of creating one")
+	err := fs.Parse(args)
+	creating := !*list && *revoke == 0
+	if err != nil || fs.NArg() > 2 || (creating && fs.NArg() < 1) || (!creating && fs.NArg() > 1) || (*list && *revoke != 0) {
+		fmt.Fprintln(stderr, "usage: ringdesk token [-config FILE] AGENT [NAME] | -list [AGENT] | -revoke ID")
 		return 2
 	}
 	agent, name := fs.Arg(0), fs.Arg(1)
@@ -64,7 +69,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		printConfigError(stdout, err)
 		return 1
 	}
-	if !hasAgent(cfg.Agents, agent) {
+	if agent != "" && !hasAgent(cfg.Agents, agent) {
 		fmt.Fprintf(stderr, "ringdesk token: no agent %q in %s\n", agent, cfg.Source)
 		return 1
 	}
@@ -90,12 +95,34 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ringdesk token:", err)
 		return 1
 	}
-	tok, err := srv.CreateToken(ctx, agent, name)
-	if err != nil {
-		fmt.Fprintln(stderr, "ringdesk token:", err)
-		return 1
+	switch {
+	case *list:
+		toks, err := srv.Tokens(ctx, agent)
+		if err != nil {
+			fmt.Fprintln(stderr, "ringdesk token:", err)
+			return 1
+		}
+		for _, t := range toks {
+			used := "never used"
+			if !t.LastUsed.IsZero() {
+				used = "last used " + t.LastUsed.Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t%s\tcreated %s\t%s\n", t.ID, t.User, t.Name, t.Created.Format(time.RFC3339), used)
+		}
+	case *revoke != 0:
+		if err := srv.RevokeToken(ctx, *revoke); err != nil {
+			fmt.Fprintln(stderr, "ringdesk token:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "token %d revoked\n", *revoke)
+	default:
+		tok, err := srv.CreateToken(ctx, agent, name)
+		if err != nil {
+			fmt.Fprintln(stderr, "ringdesk token:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, tok)
 	}
-	fmt.Fprintln(stdout, tok)
 	return 0
 }
 

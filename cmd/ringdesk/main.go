@@ -40,8 +40,9 @@ Usage:
   ringdesk dial [flags] TARGET              call TARGET as a test caller (audio, digits, recording) and print
                                             what happened, with the call's record (see ringdesk dial -h)
   ringdesk passwd                           read a password on stdin, print its bcrypt hash (an agent's web_password_hash)
-  ringdesk token [-config FILE] AGENT [NAME]
-                                            create an API token for AGENT (Authorization: Bearer ...), printed once
+  ringdesk token [-config FILE] AGENT [NAME] | -list [AGENT] | -revoke ID
+                                            create an API token for AGENT (Authorization: Bearer ...), printed once;
+                                            list tokens (never their secret); revoke one
   ringdesk sample-config                    print the commented sample config
   ringdesk version                          print the version
 

@@ -146,3 +146,30 @@ func TestPasswdCommand(t *testing.T) {
 		t.Errorf("a short password: exit %d, printed %q", code, out.String())
 	}
 }
+
+// ringdesk token creates a token the API takes, lists it without the
+// secret, and revokes it.
+func TestTokenCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ringdesk.yaml")
+	writeFile(t, cfg, "sip:\n  listen: [\"udp://127.0.0.1:0\"]\ndata_dir: "+dir+"\n"+testAgents)
+	code, out, errOut := runCmd(t, "token", "-config", cfg, "bob", "laptop")
+	tok := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(tok, "rdk_") {
+		t.Fatalf("create: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "token", "-config", cfg, "-list")
+	if code != 0 || !strings.Contains(out, "\tbob\tlaptop\t") || strings.Contains(out, tok) {
+		t.Errorf("list: exit %d, %q", code, out)
+	}
+	id := strings.SplitN(out, "\t", 2)[0]
+	if code, out, errOut = runCmd(t, "token", "-config", cfg, "-revoke", id); code != 0 {
+		t.Errorf("revoke: exit %d, %q %q", code, out, errOut)
+	}
+	if code, out, _ = runCmd(t, "token", "-config", cfg, "-list", "bob"); code != 0 || out != "" {
+		t.Errorf("after revoking: exit %d, %q", code, out)
+	}
+	if code, _, _ = runCmd(t, "token", "-config", cfg, "nobody"); code != 1 {
+		t.Errorf("an unknown agent: exit %d", code)
+	}
+}
