@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,12 +25,13 @@ import (
 	"github.com/ringdesk/ringdesk/media/mediatest"
 	"github.com/ringdesk/ringdesk/tickets"
 	"github.com/ringdesk/ringdesk/web"
+	"github.com/ringdesk/ringdesk/webhooks"
 )
 
 // The helpdesk end to end: real calls from the phone network (SIPp as the
 // provider) through the dialplan to an agent's desk phone (baresip) become
 // contacts, tickets and call records, read back through the REST API as
-// the agent UI will. RTP ports 37300-37699.
+// the agent UI will. RTP ports 37300-37799.
 
 // webAgents are testAgents with web logins: alice in support, bob in
 // support and billing, carol an admin.
@@ -542,4 +544,44 @@ func TestHelpdeskSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("contacts for the caller: %+v, %v", cs, err)
 	}
 	again.Stop()
+}
+
+// TestHelpdeskWebhooks: a running Ringdesk POSTs each change to the
+// configured webhook, signed with its secret: a ticket created through the
+// API reaches the receiver (a loopback HTTP server) as ticket.created.
+func TestHelpdeskWebhooks(t *testing.T) {
+	ctx := e2e(t)
+	const secret = "a-webhook-secret-of-some-length"
+	got := make(chan tickets.Change, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhooks.Verify(secret, r.Header.Get("Ringdesk-Signature"), body, time.Now(), time.Minute); err != nil {
+			t.Errorf("delivery %s: %v", r.Header.Get("Ringdesk-Delivery"), err)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var c tickets.Change
+		if err := json.Unmarshal(body, &c); err != nil {
+			t.Errorf("delivery body %q: %v", body, err)
+		}
+		got <- c
+	}))
+	defer recv.Close()
+	top := helpdeskTop + fmt.Sprintf("webhooks:\n  - url: %s/hook\n    secret: %s\n", recv.URL, secret)
+	pbx := startPBX(t, pbxOptions{RTPPorts: "37700-37799", Top: top, Agents: webAgents(t)})
+	carol := loginAs(t, pbx, "carol")
+	var created tickets.TicketView
+	if st := carol.do("POST", "/tickets", map[string]any{"subject": "Webhook me", "department": "support"}, &created); st != http.StatusCreated && st != http.StatusOK {
+		t.Fatalf("create: %d", st)
+	}
+	for {
+		select {
+		case c := <-got:
+			if c.Kind == tickets.TicketCreated && c.TicketID == created.ID && c.Department == "support" {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatalf("no ticket.created for ticket %d reached the webhook", created.ID)
+		}
+	}
 }
