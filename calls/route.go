@@ -312,7 +312,7 @@ func (c *Call) flowAnswered(leg *Leg) {
 func (c *Call) startVoicemail(box, department string) error {
 	now := time.Now()
 	path := filepath.Join(c.sw.cfg.VoicemailDir, now.Format("2006"), now.Format("01"), now.Format("02"), string(c.id)+".wav")
-	r, err := media.StartRecorder(path, c.log)
+	r, err := media.StartMonoRecorder(path, c.log)
 	if err != nil {
 		return err
 	}

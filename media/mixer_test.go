@@ -569,3 +569,30 @@ func TestSendDigit(t *testing.T) {
 		}
 	})
 }
+
+// A mono recording (voicemail) keeps the tap's left channel only.
+func TestRecorderMono(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vm.wav")
+	rec, err := StartMonoRecorder(path, discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	voice, other := sine(400, FrameSamples), sine(1000, FrameSamples)
+	for range 50 {
+		rec.WriteFrame(voice, other)
+	}
+	res, err := rec.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duration != time.Second {
+		t.Errorf("duration %s, want 1s", res.Duration)
+	}
+	a, err := wav.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Channels) != 1 || !hears(a.Channels[0], 400) || hears(a.Channels[0], 1000) {
+		t.Errorf("%d channels; want one holding 400 Hz only", len(a.Channels))
+	}
+}

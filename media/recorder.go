@@ -34,11 +34,14 @@ type Recording struct {
 type stereoFrame [2 * FrameSamples]int16
 
 // Recorder writes a mixer's tap to a stereo WAV (customer left, agent
-// right) as it goes, header kept valid. Pause writes silence, so the file
+// right), or a mono one of the customer (StartMonoRecorder), as it goes,
+// header kept valid. Pause writes silence, so the file
 // keeps the call's timeline. Its writer goroutine is started by
 // StartRecorder and stopped by Stop or Delete.
 type Recorder struct {
-	path   string
+	path string
+	// mono keeps only the left channel (the customer): voicemail.
+	mono   bool
 	w      *wav.Writer
 	log    *slog.Logger
 	frames chan stereoFrame
@@ -56,14 +59,29 @@ type Recorder struct {
 // StartRecorder creates the WAV at path (its directory is made; an
 // existing file is an error) and starts writing.
 func StartRecorder(path string, log *slog.Logger) (*Recorder, error) {
+	return startRecorder(path, false, log)
+}
+
+// StartMonoRecorder is StartRecorder for a mono WAV of the tap's left
+// channel only (the customer): a voicemail, where the other side is
+// Ringdesk's silence.
+func StartMonoRecorder(path string, log *slog.Logger) (*Recorder, error) {
+	return startRecorder(path, true, log)
+}
+
+func startRecorder(path string, mono bool, log *slog.Logger) (*Recorder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w, err := wav.Create(path, SampleRate, 2)
+	channels := 2
+	if mono {
+		channels = 1
+	}
+	w, err := wav.Create(path, SampleRate, channels)
 	if err != nil {
 		return nil, fmt.Errorf("start recording: %w", err)
 	}
-	r := &Recorder{path: path, w: w, log: log, frames: make(chan stereoFrame, recordQueue)}
+	r := &Recorder{path: path, mono: mono, w: w, log: log, frames: make(chan stereoFrame, recordQueue)}
 	r.wg.Go(r.run)
 	return r, nil
 }
@@ -75,7 +93,11 @@ func (r *Recorder) Path() string { return r.path }
 // finds the queue full is counted as lost.
 func (r *Recorder) WriteFrame(left, right []int16) {
 	var f stereoFrame
-	if !r.paused.Load() {
+	switch {
+	case r.paused.Load():
+	case r.mono: // the first FrameSamples of f
+		copy(f[:FrameSamples], left)
+	default:
 		for i := range min(len(left), len(right), FrameSamples) {
 			f[2*i] = left[i]
 			f[2*i+1] = right[i]
@@ -120,7 +142,11 @@ func (r *Recorder) run() {
 			if failed {
 				continue
 			}
-			if err := r.w.Write(f[:]); err != nil {
+			samples := f[:]
+			if r.mono {
+				samples = f[:FrameSamples]
+			}
+			if err := r.w.Write(samples); err != nil {
 				r.log.Error("recording write failed", "path", r.path, "error", err)
 				r.setErr(err)
 				failed = true

@@ -263,9 +263,12 @@ voicemail:
 	if !strings.HasPrefix(vm.Path, filepath.Join(pbx.dataDir, "voicemail")) {
 		t.Errorf("voicemail at %s, want it under the data directory", vm.Path)
 	}
-	left, _, _, err := mediatest.ReadWAV(vm.Path)
+	left, _, nch, err := mediatest.ReadWAV(vm.Path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if nch != 1 {
+		t.Errorf("the voicemail has %d channels, want mono (the caller only)", nch)
 	}
 	if d := time.Duration(len(left)) * time.Second / 8000; d < time.Second {
 		t.Errorf("voicemail holds %s of audio", d)
