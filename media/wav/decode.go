@@ -71,8 +71,17 @@ func (a *Audio) Duration() time.Duration {
 }
 
 // ReadFile decodes the WAV file at path; see Decode.
+//
+// Only a regular file is read: a FIFO (which would block the open until a
+// writer comes) or a device is refused with ErrUnsupported.
 func ReadFile(path string) (*Audio, error) {
-	f, err := os.Open(filepath.Clean(path))
+	path = filepath.Clean(path)
+	if st, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("read wav: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read wav %s: %w: not a regular file (%s)", path, ErrUnsupported, st.Mode().Type())
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read wav: %w", err)
 	}

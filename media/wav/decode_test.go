@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -426,5 +427,18 @@ func TestDecodeSox(t *testing.T) {
 				t.Errorf("%d channels of %d samples at %d Hz, want %d of %d at %d", len(a.Channels), len(a.Samples), a.Rate, tt.channels, tt.rate/10, tt.rate)
 			}
 		})
+	}
+}
+
+// A FIFO or a device named as a prompt is refused at once, never read.
+func TestReadFileNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "prompt.wav")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no mkfifo:", err)
+	}
+	for _, p := range []string{fifo, "/dev/zero", t.TempDir()} {
+		if _, err := wav.ReadFile(p); !errors.Is(err, wav.ErrUnsupported) {
+			t.Errorf("ReadFile(%s) = %v, want ErrUnsupported", p, err)
+		}
 	}
 }
