@@ -165,3 +165,26 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A call record survives a JSON round trip: its enums read back.
+func TestCallRecordJSONRoundTrip(t *testing.T) {
+	in := calls.CallRecord{
+		ID: "c-1", Cause: calls.CauseBusy, HungUpBy: calls.RoleCallee, Status: 486,
+		Legs: []calls.LegRecord{{ID: "c-1-1", Direction: calls.Inbound, Cause: calls.CauseNormal}},
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out calls.CallRecord
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if out.Cause != in.Cause || out.HungUpBy != in.HungUpBy || out.Legs[0].Direction != calls.Inbound {
+		t.Errorf("read back %+v from %s", out, b)
+	}
+	var d calls.Direction
+	if err := d.UnmarshalText([]byte("sideways")); err == nil {
+		t.Error("an unknown direction was accepted")
+	}
+}

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -340,6 +341,37 @@ func (r Role) MarshalText() ([]byte, error) { return []byte(strings.ToLower(r.St
 
 // MarshalText implements encoding.TextMarshaler: the lower-case name.
 func (s LegState) MarshalText() ([]byte, error) { return []byte(strings.ToLower(s.String())), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: the name MarshalText
+// writes, in any case.
+func (d *Direction) UnmarshalText(b []byte) error {
+	return unmarshalEnum(b, "direction", d, DirectionUnknown, Outbound)
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Role) UnmarshalText(b []byte) error {
+	return unmarshalEnum(b, "role", r, RoleNone, RoleSystem)
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *LegState) UnmarshalText(b []byte) error {
+	return unmarshalEnum(b, "leg state", s, LegStateUnknown, LegStateEnded)
+}
+
+// unmarshalEnum sets *v to the value in first..last whose String is b,
+// ignoring case.
+func unmarshalEnum[T interface {
+	~int
+	String() string
+}](b []byte, what string, v *T, first, last T) error {
+	for x := first; x <= last; x++ {
+		if strings.EqualFold(x.String(), string(b)) {
+			*v = x
+			return nil
+		}
+	}
+	return fmt.Errorf("calls: unknown %s %q", what, b)
+}
 
 // Reasons a caller leaves a queue (QueueLeft).
 const (

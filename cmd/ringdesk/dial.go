@@ -14,9 +14,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ringdesk/ringdesk/calls"
 	"github.com/ringdesk/ringdesk/internal/dialer"
 	"github.com/ringdesk/ringdesk/internal/status"
 )
@@ -263,52 +265,8 @@ func fetchRecord(ctx context.Context, socket, callID string) (json.RawMessage, e
 	}
 }
 
-// recordView is the part of a calls.CallRecord that dial prints, decoded
-// from its JSON (field names as calls.CallRecord's tags; calls.Role and
-// calls.Direction marshal as text but do not unmarshal, so the record is
-// not decoded into calls.CallRecord itself).
-type recordView struct {
-	ID         string    `json:"id"`
-	Dialed     string    `json:"dialed"`
-	Started    time.Time `json:"started"`
-	Answered   time.Time `json:"answered"`
-	Cause      string    `json:"cause"`
-	Status     int       `json:"status"`
-	HungUpBy   string    `json:"hung_up_by"`
-	AnsweredBy string    `json:"answered_by"`
-	Legs       []struct {
-		ID       string    `json:"id"`
-		Party    party     `json:"party"`
-		Answered time.Time `json:"answered"`
-	} `json:"legs"`
-	Recording *struct {
-		Path     string        `json:"path"`
-		Duration time.Duration `json:"duration"`
-	} `json:"recording"`
-	Route *struct {
-		Number     string        `json:"number"`
-		Department string        `json:"department"`
-		MenuPath   string        `json:"menu_path"`
-		Queue      string        `json:"queue"`
-		QueueWait  time.Duration `json:"queue_wait"`
-		Waited     time.Duration `json:"waited"`
-		Abandoned  bool          `json:"abandoned"`
-		Voicemail  *struct {
-			Path     string        `json:"path"`
-			Duration time.Duration `json:"duration"`
-		} `json:"voicemail"`
-	} `json:"route"`
-}
-
-type party struct {
-	Extension string `json:"extension"`
-	Number    string `json:"number"`
-	Name      string `json:"name"`
-	AgentID   string `json:"agent_id"`
-}
-
-// String names the party: "agent bob (1002)", "1002", "+4930123".
-func (p party) String() string {
+// partyName names a party: "agent bob (1002)", "1002", "+4930123".
+func partyName(p calls.Party) string {
 	num := p.Extension
 	if num == "" {
 		num = p.Number
@@ -329,7 +287,7 @@ func (p party) String() string {
 
 // printCallRecord prints the lines of Ringdesk's record of the call.
 func printCallRecord(w io.Writer, raw []byte) {
-	var r recordView
+	var r calls.CallRecord
 	if err := json.Unmarshal(raw, &r); err != nil {
 		fmt.Fprintln(w, "call record: unreadable:", err)
 		return
@@ -340,13 +298,13 @@ func printCallRecord(w io.Writer, raw []byte) {
 }
 
 // recordLines are the record as printed.
-func recordLines(r recordView) []string {
-	head := "ringdesk call " + r.ID
-	if r.Cause != "" {
-		head += ": " + r.Cause
+func recordLines(r calls.CallRecord) []string {
+	head := "ringdesk call " + string(r.ID)
+	if r.Cause != calls.CauseUnknown {
+		head += ": " + r.Cause.String()
 	}
-	if r.HungUpBy != "" && r.HungUpBy != "none" {
-		head += ", hung up by " + r.HungUpBy
+	if r.HungUpBy != calls.RoleNone {
+		head += ", hung up by " + strings.ToLower(r.HungUpBy.String())
 	}
 	lines := []string{head}
 	answered := false
@@ -355,7 +313,7 @@ func recordLines(r recordView) []string {
 			continue
 		}
 		answered = true
-		s := "answered by " + l.Party.String()
+		s := "answered by " + partyName(l.Party)
 		if at := l.Answered; !at.IsZero() && !r.Started.IsZero() {
 			s += " after " + dialSeconds(at.Sub(r.Started))
 		}
