@@ -219,6 +219,11 @@ ring_groups:
 	respond(t, deskCall, 180, nil)
 	ic = mobile.WaitIncoming(t, 2*waitFor) // after bob's desk phone rang out (5 s)
 	waitCancel(t, deskCall)
+	// while his mobile rings, bob is still reserved for this call: no
+	// other call may ring his desk phone
+	if st, _ := pool.Agent("agent-bob"); st.Ringing == "" || st.Available {
+		t.Errorf("bob while his mobile rings: ringing for %q, available %t; want reserved", st.Ringing, st.Available)
+	}
 	respond(t, ic, 200, newRTPPeer(t, "mobile").SDP())
 	waitNth[calls.CallAnswered](t, h.Obs, 2)
 	if _, err := call.Bye(ctxFor(t)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ringdesk/ringdesk/acd"
@@ -29,11 +30,14 @@ const (
 // offer is a set of phones rung at once for the flow: the agents of one
 // step of a ring group or queue, an extension or an outside number.
 type offer struct {
-	legs    []*Leg
-	agents  []string // agents reserved for the offer (released when it ends)
-	result  chan offerResult
-	done    bool
-	rangOut bool // withdrawn: nobody answered within the ring interval
+	legs   []*Leg
+	agents []string // agents reserved for the offer (released when it ends)
+	// forwardNext are agents forwarding on no answer: their number is rung
+	// next, so they stay reserved when this offer ends.
+	forwardNext []string
+	result      chan offerResult
+	done        bool
+	rangOut     bool // withdrawn: nobody answered within the ring interval
 }
 
 // offerResult is how an offer ended.
@@ -168,6 +172,9 @@ func (c *Call) ringAgents(ctx context.Context, agents []string, forwardNow bool)
 			continue
 		}
 		callee := Party{Extension: st.Extension, Name: st.Name, AgentID: id, URI: "sip:" + st.Extension}
+		if !forwardNow && st.Forward.Number != "" && st.Forward.When == acd.ForwardNoAnswer {
+			o.forwardNext = append(o.forwardNext, id)
+		}
 		if st.Forward.Number != "" && (forwardNow || st.Forward.When == acd.ForwardAlways) {
 			if leg := c.ringOutside(ctx, st.Forward.Number, callee); leg != nil {
 				o.legs = append(o.legs, leg)
@@ -271,6 +278,9 @@ func (c *Call) endOffer(o *offer) {
 	for _, id := range o.agents {
 		if c.winner != nil && c.winner.party.AgentID == id {
 			continue
+		}
+		if c.winner == nil && o.rangOut && slices.Contains(o.forwardNext, id) {
+			continue // their number rings next: still theirs (the hunt's Stop releases it otherwise)
 		}
 		c.sw.pool.Release(id, string(c.id), o.rangOut)
 	}
