@@ -63,6 +63,11 @@ func (d *decoder) buildDialplan(c *rawConfig, baseDir, country string, agents ma
 			return e164.Normalize(n, "") // international numbers need no country
 		}
 	}
+	audioCache := "" // a data_dir with problems of its own: fetch without a cache
+	if cfg.DataDir != "" {
+		audioCache = filepath.Join(cfg.DataDir, AudioCacheDir)
+	}
+	opts.FetchAudio = audioFetcher(audioCache)
 	if _, err := exec.LookPath(tts.Command); err == nil {
 		cache := "" // a data_dir with problems of its own: speak without a cache
 		if cfg.DataDir != "" {

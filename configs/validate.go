@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -64,8 +65,8 @@ func (d *decoder) build(c *rawConfig, baseDir string) *Config {
 	cfg := &Config{Source: d.file}
 	info := d.buildSIP(c, baseDir, &cfg.SIP)
 	d.buildMedia(c, info.listeners, &cfg.Media)
-	d.buildCalls(c, baseDir, &cfg.Calls)
 	cfg.DataDir = d.buildDataDir(c, baseDir)
+	d.buildCalls(c, baseDir, cfg.DataDir, &cfg.Calls)
 	agents := d.buildAgents(c, info, cfg)
 	trunks := d.buildTrunks(c, baseDir, cfg)
 	country := d.buildDialing(c, trunks, &cfg.Calls)
@@ -600,7 +601,7 @@ func (d *decoder) checkPortClash(v val[string], lo, hi int, rtpAddr netip.Addr, 
 	}
 }
 
-func (d *decoder) buildCalls(c *rawConfig, baseDir string, out *calls.Config) {
+func (d *decoder) buildCalls(c *rawConfig, baseDir, dataDir string, out *calls.Config) {
 	cc := &c.calls
 	if v := cc.tones; v.set {
 		if _, err := tone.Ringback(v.v); err != nil {
@@ -620,7 +621,7 @@ func (d *decoder) buildCalls(c *rawConfig, baseDir string, out *calls.Config) {
 	if v := cc.record; v.set {
 		out.Record = v.v
 	}
-	d.buildHoldMusic(cc.holdMusic, baseDir, out)
+	d.buildHoldMusic(cc.holdMusic, baseDir, dataDir, out)
 	if v, ok := d.positive(c.calls.ringTimeout, "calls.ring_timeout", time.Second); ok {
 		out.RingTimeout = v
 	}
@@ -632,14 +633,33 @@ func (d *decoder) buildCalls(c *rawConfig, baseDir string, out *calls.Config) {
 	}
 }
 
-// buildHoldMusic loads calls.hold_music; left out, HoldMusic stays empty
-// and the server plays the built-in music (see BuiltinHoldMusic).
-func (d *decoder) buildHoldMusic(v val[string], baseDir string, out *calls.Config) {
+// buildHoldMusic loads calls.hold_music, a file or an http(s) URL (A41:
+// fetched as the dialplan's audio is, cached in dataDir); left out,
+// HoldMusic stays empty and the server plays the built-in music (see
+// BuiltinHoldMusic).
+func (d *decoder) buildHoldMusic(v val[string], baseDir, dataDir string, out *calls.Config) {
 	if !v.set {
 		return
 	}
 	if v.v == "" {
 		d.errorf(v.at, "calls.hold_music", "must not be empty (remove the key for the built-in music)")
+		return
+	}
+	if l := strings.ToLower(v.v); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+		if u, err := url.Parse(v.v); err != nil || u.Host == "" || u.User != nil {
+			d.errorf(v.at, "calls.hold_music", "not an http(s) URL of an audio file (a host, no user name or password)")
+			return
+		}
+		cache := ""
+		if dataDir != "" {
+			cache = filepath.Join(dataDir, AudioCacheDir)
+		}
+		pcm, err := audioFetcher(cache)(v.v)
+		if err != nil {
+			d.errorf(v.at, "calls.hold_music", "cannot fetch audio from %q: %v", clip(v.v), err)
+			return
+		}
+		out.HoldMusic = pcm
 		return
 	}
 	p, err := d.abs(baseDir, v, "calls.hold_music")

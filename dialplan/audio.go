@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,11 +12,17 @@ import (
 	"github.com/ringdesk/ringdesk/internal/yamlpos"
 )
 
-// audioKey names one piece of audio a plan plays: a file (by absolute path)
-// or a text in a voice.
+// audioKey names one piece of audio a plan plays: a file (by absolute path
+// or URL) or a text in a voice.
 type audioKey struct {
 	file        string
 	text, voice string
+}
+
+// isURL reports whether an audio file is named by an http or https URL.
+func isURL(name string) bool {
+	l := strings.ToLower(name)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
 }
 
 // audioResult is a loaded or spoken message, or why it could not be made.
@@ -49,6 +56,9 @@ func (c *compiler) loadFile(v val[string], path string) *Message {
 		c.d.Errorf(v.At, path, "the audio file name must not be empty")
 		return nil
 	}
+	if isURL(name) {
+		return c.fetch(v, name, path)
+	}
 	file := name
 	if !filepath.IsAbs(file) {
 		base := c.opts.BaseDir
@@ -73,6 +83,50 @@ func (c *compiler) loadFile(v val[string], path string) *Message {
 		return nil
 	}
 	return res.msg
+}
+
+// fetch loads the audio file at an http(s) URL; nil after a problem,
+// reported at v.
+func (c *compiler) fetch(v val[string], name, path string) *Message {
+	u, err := url.Parse(name)
+	if err != nil || u.Host == "" || u.User != nil {
+		c.d.Errorf(v.At, path, "%q is not an http(s) URL of an audio file (a host, no user name or password)", yamlpos.Clip(urlForError(name)))
+		return nil
+	}
+	key := audioKey{file: name}
+	res, done := c.audio[key]
+	if !done {
+		switch pcm, err := c.fetchAudio(name); {
+		case err != nil:
+			res.err = err
+		case len(pcm) == 0:
+			res.err = errors.New("it holds no audio")
+		default:
+			res.msg = &Message{File: name, Audio: pcm, name: name}
+		}
+		c.audio[key] = res
+	}
+	if res.err != nil {
+		c.d.Errorf(v.At, path, "cannot fetch audio from %q: %v", yamlpos.Clip(name), res.err)
+		return nil
+	}
+	return res.msg
+}
+
+func (c *compiler) fetchAudio(name string) ([]int16, error) {
+	if c.opts.FetchAudio == nil {
+		return nil, errors.New("audio from URLs cannot be fetched here")
+	}
+	return c.opts.FetchAudio(name)
+}
+
+// urlForError is a URL that failed to parse, cut at any '@' so that a
+// password in it is not printed.
+func urlForError(s string) string {
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		return "..." + s[i:]
+	}
+	return s
 }
 
 // load runs LoadAudio on the file abs, written as name.

@@ -26,6 +26,10 @@ type Options struct {
 	// LoadAudio returns the 8 kHz mono PCM of the audio file at path
 	// (absolute). nil: no audio file can be used.
 	LoadAudio func(path string) ([]int16, error)
+	// FetchAudio returns the 8 kHz mono PCM of the audio file at an http
+	// or https URL (A41, A44: a file in the cloud). nil: URLs cannot be
+	// used.
+	FetchAudio func(url string) ([]int16, error)
 	// Speak returns text spoken in voice as 8 kHz mono PCM. nil: there is
 	// no text-to-speech, and a dialplan that needs it is refused.
 	Speak func(text, voice string) ([]int16, error)

@@ -99,7 +99,7 @@ type Messages struct {
 type Message struct {
 	Text  string // spoken text; empty for a file
 	Voice string // text-to-speech voice; empty for a file
-	File  string // absolute path of the audio file; empty for text
+	File  string // absolute path of the audio file, or its http(s) URL; empty for text
 	// Audio is 8 kHz mono 16-bit PCM.
 	Audio []int16
 

@@ -502,3 +502,58 @@ func TestErrorsSortedAndFormatted(t *testing.T) {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
 }
+
+// A41, A44: a message or hold music may be a file in the cloud, named by
+// its http(s) URL; each URL is fetched once, and a failure is reported at
+// its position.
+func TestAudioFromURL(t *testing.T) {
+	var fetched []string
+	opts := testOptions("testdata")
+	opts.FetchAudio = func(u string) ([]int16, error) {
+		fetched = append(fetched, u)
+		if strings.Contains(u, "missing") {
+			return nil, errors.New("404 Not Found")
+		}
+		return make([]int16, 8000), nil
+	}
+	p := mustParseWith(t, `
+messages:
+  welcome: {file: "https://cdn.example.com/welcome.wav"}
+  on_hold: {file: "https://cdn.example.com/welcome.wav"}
+numbers:
+  "1": {action: queue q}
+queues:
+  q: {agents: [bob], hold_music: "HTTPS://cdn.example.com/music.wav"}
+`, opts)
+	r, ok := p.Route("1", time.Now())
+	if !ok || r.Number.Messages.Welcome == nil || r.Number.Messages.Welcome.File != "https://cdn.example.com/welcome.wav" || len(r.Number.Messages.Welcome.Audio) != 8000 {
+		t.Fatalf("welcome %+v", r.Number.Messages.Welcome)
+	}
+	if q := r.Action.Queue; q == nil || len(q.HoldMusic) != 8000 {
+		t.Errorf("queue hold music %+v", q)
+	}
+	if len(fetched) != 2 {
+		t.Errorf("fetched %q, want each URL once", fetched)
+	}
+
+	_, err := Parse("test.yaml", []byte(`
+messages:
+  welcome: {file: "https://cdn.example.com/missing.wav"}
+  on_hold: {file: "https://user:secret@cdn.example.com/x.wav"}
+numbers:
+  "1": {action: hangup}
+`), opts)
+	msg := fmt.Sprint(err)
+	for _, want := range []string{`test.yaml:3:19: messages.welcome: cannot fetch audio from "https://cdn.example.com/missing.wav": 404 Not Found`, "test.yaml:4:"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("errors lack %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "secret") {
+		t.Errorf("a password in a URL is printed:\n%s", msg)
+	}
+	opts.FetchAudio = nil
+	if _, err := Parse("test.yaml", []byte("messages:\n  welcome: {file: \"http://x.example/a.wav\"}\nnumbers:\n  \"1\": {action: hangup}\n"), opts); err == nil {
+		t.Error("a URL without a fetcher was accepted")
+	}
+}
