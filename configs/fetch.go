@@ -75,14 +75,15 @@ func fetchAudio(client *http.Client, url, cached string) ([]int16, error) {
 	dir := filepath.Dir(cached)
 	if cached == "" {
 		dir = os.TempDir()
-	} else if err = os.MkdirAll(dir, 0o750); err != nil {
+	} else if err = os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // the cache path is a hash of the URL, never the URL
+
 		return nil, err
 	}
 	tmp, err := os.CreateTemp(dir, ".fetch-*.wav")
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = os.Remove(tmp.Name()) }() // after a rename, removes nothing
+	defer func() { _ = os.Remove(tmp.Name()) }() //nolint:gosec // our temp file; after a rename, removes nothing
 	n, err := io.Copy(tmp, io.LimitReader(resp.Body, maxFetchBytes+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -98,7 +99,7 @@ func fetchAudio(client *http.Client, url, cached string) ([]int16, error) {
 		return nil, fmt.Errorf("%w: %s", errBadAudio, strings.ReplaceAll(err.Error(), tmp.Name()+": ", ""))
 	}
 	if cached != "" {
-		if err := os.Rename(tmp.Name(), cached); err != nil {
+		if err := os.Rename(tmp.Name(), cached); err != nil { //nolint:gosec // cached is a hash of the URL
 			return nil, err
 		}
 	}
