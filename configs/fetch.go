@@ -76,7 +76,6 @@ func fetchAudio(client *http.Client, url, cached string) ([]int16, error) {
 	if cached == "" {
 		dir = os.TempDir()
 	} else if err = os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // the cache path is a hash of the URL, never the URL
-
 		return nil, err
 	}
 	tmp, err := os.CreateTemp(dir, ".fetch-*.wav")
