@@ -40,7 +40,7 @@ const expectFor = 1500 * time.Millisecond
 const testRealm = "ringdesk.test"
 
 // The RTP port range of the tests' media engines. It must not collide with
-// media's own tests (40000-40099), the end-to-end tests (31000-37799) or
+// media's own tests (40000-40099), the end-to-end tests (31000-37899) or
 // the ports peertest hands out (21000-30999), which `go test ./...` may
 // run at the same time in other processes.
 const (

@@ -31,7 +31,7 @@ import (
 // The helpdesk end to end: real calls from the phone network (SIPp as the
 // provider) through the dialplan to an agent's desk phone (baresip) become
 // contacts, tickets and call records, read back through the REST API as
-// the agent UI will. RTP ports 37300-37799.
+// the agent UI will. RTP ports 37300-37899.
 
 // webAgents are testAgents with web logins: alice in support, bob in
 // support and billing, carol an admin.
@@ -583,5 +583,68 @@ func TestHelpdeskWebhooks(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("no ticket.created for ticket %d reached the webhook", created.ID)
 		}
+	}
+}
+
+// TestHelpdeskTransferReassigns (A104, A159): a customer's call to the DID
+// rings bob's desk phone (baresip); bob transfers it by REFER to carol
+// (SIPp), who answers. The ticket the call made for bob is carol's when
+// the call ends.
+func TestHelpdeskTransferReassigns(t *testing.T) {
+	ctx := e2e(t, "sipp", "baresip")
+	top := "trunks:\n" + trunkYAML("provider", providerIP, 5060, "")
+	pbx := startPBX(t, pbxOptions{RTPPorts: "37800-37899", Top: top, Dialplan: didToBob})
+	reg := pbx.sipAddr("udp").String()
+	carol := newSIPpUser(t, "1003", "carol-1003")
+	mustSucceed(t, "register 1003", carol.register(ctx, t, pbx, 300))
+	uasCarol := carol.answer(t, "uas_answer.xml", 1, map[string]string{"pcap": peertest.WriteTonePcap(t, 1100, 20*time.Second, media.PCMU, "")})
+	bob := peertest.Baresip{
+		IP: loopback, User: "1002", Password: "bob-1002", Registrar: reg,
+		WAV: peertest.WriteToneWAV(t, 700, time.Minute),
+	}.Start(t)
+	if _, err := bob.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	uac := peertest.SIPp{
+		Scenario: "uac_call.xml", Remote: reg, IP: providerIP, MediaIP: providerIP, Service: "210000000",
+		Keys:       map[string]string{"caller": "+351912345678", "pcap": peertest.WriteTonePcap(t, 440, 20*time.Second, media.PCMU, "")},
+		DurationMS: 8000, Timeout: 45 * time.Second,
+	}.Start(t)
+	eventTime[calls.CallAnswered](ctx, t, pbx, 1)
+	if err := pbx.app.feed.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc := pbx.app.tickets
+	before, err := svc.Tickets(ctx, tickets.Filter{})
+	if err != nil || len(before) != 1 || before[0].Assignee != "bob" {
+		t.Fatalf("while bob talks: tickets %+v, %v; want one, bob's", before, err)
+	}
+	time.Sleep(time.Second) // bob talks a little
+	if err := bob.Transfer(ctx, "sip:1003@"+reg); err != nil {
+		t.Fatal(err)
+	}
+	ended := pbx.waitEvent(ctx, "the transfer's end", isEvent[calls.TransferEnded]).(calls.TransferEnded)
+	if ended.Transfer.Outcome != "completed" {
+		t.Fatalf("transfer %+v", ended.Transfer)
+	}
+	mustSucceed(t, "customer", uac.Wait(ctx))
+	_ = uasCarol.Wait(ctx)
+	rec := pbx.nextCall(ctx)
+	if err := pbx.app.feed.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.Ticket(ctx, before[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Assignee != "carol" || v.Call == nil || v.Call.CallID != string(rec.ID) {
+		t.Errorf("after the transfer the ticket is %+v (call %+v), want carol's", v.Ticket, v.Call)
+	}
+	reassigned := false
+	for _, e := range v.Timeline {
+		reassigned = reassigned || (e.Kind == tickets.EntryAssignment && strings.Contains(e.Body, "from bob to carol"))
+	}
+	if !reassigned {
+		t.Errorf("no reassignment from bob to carol on the timeline: %+v", v.Timeline)
 	}
 }
