@@ -12,10 +12,15 @@ import (
 	"github.com/ringdesk/ringdesk/tickets"
 )
 
-// feedBuffer bounds the call events waiting for the helpdesk: about a
-// minute of a busy PBX. A full buffer makes calls wait for the database
-// rather than lose an event.
+// feedBuffer bounds the call events waiting for the helpdesk: seconds of
+// a busy PBX.
 const feedBuffer = 8192
+
+// feedWait is how long a call waits for room in a full buffer (the
+// database stalled) before its event is dropped and logged: calls must not
+// hang on the helpdesk. A call whose end is dropped stays open in the
+// helpdesk until the next start closes it with cause "restart".
+const feedWait = time.Second
 
 // helpdeskFeed is the calls.Observer that turns call events into the
 // helpdesk's events and applies them, in order, on one goroutine (SQLite
@@ -32,7 +37,9 @@ type helpdeskFeed struct {
 	calls map[calls.CallID]*feedCall
 	// applied counts events applied, for Flush.
 	applied, queued uint64
-	cond            *sync.Cond
+	// dropped counts events that found the buffer full for feedWait.
+	dropped uint64
+	cond    *sync.Cond
 }
 
 // feedCall is what the translation remembers of a call in progress.
@@ -52,7 +59,25 @@ func newHelpdeskFeed(svc *tickets.Service, agentOf func(string) string, log *slo
 // Observe implements calls.Observer.
 func (f *helpdeskFeed) Observe(e calls.Event) {
 	for _, te := range f.translate(e) {
-		f.ch <- te
+		select {
+		case f.ch <- te:
+		default:
+			t := time.NewTimer(feedWait)
+			select {
+			case f.ch <- te:
+				t.Stop()
+			case <-t.C:
+				f.mu.Lock()
+				f.dropped++
+				n := f.dropped
+				f.mu.Unlock()
+				f.log.Error("helpdesk: the database is behind; call event dropped", "call", te.Call, "kind", te.Kind, "seq", te.Seq, "dropped", n)
+				continue
+			}
+		}
+		f.mu.Lock()
+		f.queued++
+		f.mu.Unlock()
 	}
 }
 
@@ -151,14 +176,12 @@ func (f *helpdeskFeed) translate(e calls.Event) []tickets.Event {
 	if started, ok := e.(calls.CallStarted); ok {
 		if started.Caller.Trunk == "" && started.Caller.AgentID != "" {
 			st.pending = &started // an agent's call: out or internal?
-			f.queued += uint64(len(out))
 			return out
 		}
 		emit(tickets.Event{
 			Kind: tickets.CallStarted, Direction: tickets.Inbound, From: partyNumber(started.Caller),
 			To: started.Dialed, CallerName: started.Caller.Name,
 		})
-		f.queued += uint64(len(out))
 		return out
 	}
 	if p := st.pending; p != nil {
@@ -177,7 +200,6 @@ func (f *helpdeskFeed) translate(e calls.Event) []tickets.Event {
 	if te, ok := f.convert(e); ok {
 		emit(te)
 	}
-	f.queued += uint64(len(out))
 	return out
 }
 

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ringdesk/ringdesk/calls"
+	"github.com/ringdesk/ringdesk/tickets"
 )
 
 // The feed's translation of call events into the helpdesk's. (Events built
@@ -95,5 +97,30 @@ func TestHelpdeskEnd(t *testing.T) {
 	rec.Recording.Deleted = true
 	if e := endOf(rec); e.File != nil {
 		t.Errorf("a deleted recording is attached: %+v", e.File)
+	}
+}
+
+// When the database falls behind and the buffer is full, a call waits a
+// bounded time for room, then its event is dropped and counted: calls never
+// hang on the helpdesk.
+func TestHelpdeskFeedFullDrops(t *testing.T) {
+	f := newHelpdeskFeed(nil, func(string) string { return "" }, slog.New(slog.DiscardHandler))
+	f.ch = make(chan tickets.Event, 1) // and nobody applies
+	customer := calls.Party{Number: "+351912345678", Trunk: "provider"}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Observe(calls.CallStarted{Caller: customer, Dialed: "+351210000000"})
+		f.Observe(calls.CallRouted{Number: "+351210000000"})
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Observe is stuck on a full buffer")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dropped != 1 || f.queued != 1 {
+		t.Errorf("dropped %d, queued %d; want the second event dropped", f.dropped, f.queued)
 	}
 }
