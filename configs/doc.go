@@ -30,8 +30,10 @@
 // dialplan file that its dialplan key names, relative to the config file.
 // Loading the config compiles it with package dialplan into
 // calls.Config.Plan, checked against the config's agents and country, its
-// audio files loaded (media.LoadAudio) and its texts spoken by package tts
-// when espeak-ng is installed (cached in data_dir's TTSCacheDir). The
+// audio files loaded (media.LoadAudio), those named by an http(s) URL
+// fetched (a copy in data_dir's AudioCacheDir serves while the URL is
+// down; calls.hold_music may be a URL too), and its texts spoken by package
+// tts when espeak-ng is installed (cached in data_dir's TTSCacheDir). The
 // embedded sample names the sample dialplan, configs/dialplan.yaml, which
 // is embedded too, with its sounds (package configs/sounds). A numbers key,
 // where older configs kept their numbers, is an error that says so.

@@ -13,7 +13,8 @@
 // menus nested too deep or looping with no way out, queues falling back to
 // each other in a circle, agents and extensions that ringdesk.yaml does not
 // have (Options.Agents), DIDs that do not parse (Options.Normalize), and
-// audio: every audio file is loaded (Options.LoadAudio) and every text is
+// audio: every audio file is loaded (Options.LoadAudio, or
+// Options.FetchAudio for one named by an http(s) URL) and every text is
 // spoken (Options.Speak) while compiling, so a Plan is ready to play and a
 // bad file is refused before a call meets it. Without Speak (no espeak-ng),
 // a dialplan that needs text-to-speech is refused. Bad input never panics.
