@@ -131,3 +131,38 @@ func BenchmarkApplyWithReaders(b *testing.B) {
 	close(stop)
 	wg.Wait()
 }
+
+// BenchmarkApplyAllCalls applies the events of eight answered calls at a
+// time in one ApplyAll, as the feed does when events queue up: the commit
+// is shared. Reported: ns per event.
+func BenchmarkApplyAllCalls(b *testing.B) {
+	s, clk := newService(b, DefaultSettings())
+	ctx := context.Background()
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		var batch []Event
+		for range 8 {
+			n++
+			id := fmt.Sprintf("c%d", n)
+			for i, e := range []Event{
+				{Kind: CallStarted, Direction: Inbound, From: fmt.Sprintf("+3519%08d", n%5000), To: "+351210000000"},
+				{Kind: CallRouted, Number: "+351210000000", Department: "support"},
+				{Kind: MenuSelected, MenuPath: "Support > Billing", Department: "billing"},
+				{Kind: QueueJoined, Queue: "billing"},
+				{Kind: LegRinging, Leg: agentLeg(id+"-2", "bob", "1002")},
+				{Kind: QueueLeft, Queue: "billing", Reason: "answered", Wait: 5 * time.Second},
+				{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")},
+				{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: time.Minute}},
+			} {
+				e.Call, e.Seq, e.At = id, i+1, clk.Now()
+				batch = append(batch, e)
+			}
+		}
+		if _, err := s.ApplyAll(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		clk.Add(time.Second)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/event")
+}

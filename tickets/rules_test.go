@@ -568,3 +568,44 @@ func TestCloseInterrupted(t *testing.T) {
 		t.Error("the second run changed the ticket")
 	}
 }
+
+// ApplyAll applies a batch as Apply would each event: a refused event
+// leaves nothing behind (nor any change reported) and the others land.
+func TestApplyAll(t *testing.T) {
+	s, clk := newService(t, DefaultSettings())
+	ctx := context.Background()
+	changes, stop := s.Subscribe(100)
+	defer stop()
+	good := newCall("c1", clk)
+	bad := newCall("c2", clk)
+	batch := []Event{
+		good.add(Event{Kind: CallStarted, Direction: Inbound, From: "+351912345678", To: "+351210000000"}),
+		bad.add(Event{Kind: CallStarted, Direction: "sideways", From: "+351919999999"}),
+		good.add(Event{Kind: CallAnswered, Leg: agentLeg("l2", "bob", "1002")}),
+		good.add(Event{Kind: CallAnswered, Leg: agentLeg("l2", "bob", "1002")}), // a replay
+		{Call: "", Seq: 1, Kind: CallEnded},
+	}
+	batch[3].Seq = batch[2].Seq
+	errs, err := s.ApplyAll(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || !errors.Is(errs[1], ErrInvalid) || errs[2] != nil || errs[3] != nil || !errors.Is(errs[4], ErrInvalid) {
+		t.Errorf("errors %v", errs)
+	}
+	if _, err := s.Call(ctx, "c2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the refused call left a record: %v", err)
+	}
+	rec := callRecord(t, s, "c1")
+	if rec.TicketID == 0 || rec.Agent != "bob" {
+		t.Errorf("the good call: %+v", rec)
+	}
+	if n := len(view(t, s, rec.TicketID).Timeline); n != 2 { // the A164 comment and the call
+		t.Errorf("%d timeline entries, want 2 (the replay added none)", n)
+	}
+	for len(changes) > 0 {
+		if c := <-changes; c.Kind == ContactCreated && c.ContactID != rec.ContactID {
+			t.Errorf("a change of the refused event was published: %+v", c)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -86,9 +85,13 @@ func (f *helpdeskFeed) Observe(e calls.Event) {
 // long before the kill.
 const heartbeatEvery = 2 * time.Second
 
-// applyAttempts is how often the feed tries an event the database refused
-// (busy, I/O) before it logs it lost.
+// applyAttempts is how often the feed tries events the database refused
+// (busy, I/O) before it logs them lost.
 const applyAttempts = 4
+
+// feedBatch bounds the events applied in one transaction when they queue
+// up (each still all or nothing on its own).
+const feedBatch = 128
 
 // run applies events until ctx ends, then what is already queued.
 func (f *helpdeskFeed) run(ctx context.Context) {
@@ -98,14 +101,14 @@ func (f *helpdeskFeed) run(ctx context.Context) {
 	for {
 		select {
 		case e := <-f.ch:
-			f.apply(ctx, e)
+			f.apply(ctx, f.gather(e))
 		case <-beat.C:
 			f.heartbeat(ctx)
 		case <-ctx.Done():
 			for {
 				select {
 				case e := <-f.ch:
-					f.apply(ctx, e)
+					f.apply(ctx, f.gather(e))
 				default:
 					return
 				}
@@ -122,7 +125,22 @@ func (f *helpdeskFeed) heartbeat(ctx context.Context) {
 	}
 }
 
-func (f *helpdeskFeed) apply(ctx context.Context, e tickets.Event) {
+// gather returns first and the events queued behind it, up to feedBatch:
+// applied together, they share one commit.
+func (f *helpdeskFeed) gather(first tickets.Event) []tickets.Event {
+	batch := []tickets.Event{first}
+	for len(batch) < feedBatch {
+		select {
+		case e := <-f.ch:
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (f *helpdeskFeed) apply(ctx context.Context, batch []tickets.Event) {
 	// The database outlives the feed's context: the last events of calls
 	// hung up at shutdown still land.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -130,22 +148,28 @@ func (f *helpdeskFeed) apply(ctx context.Context, e tickets.Event) {
 	// A busy database (a long API write, a checkpoint) is worth waiting
 	// for; an event the rules refuse is not.
 	for attempt := 0; ; attempt++ {
-		err := f.svc.Apply(ctx, e)
+		errs, err := f.svc.ApplyAll(ctx, batch)
 		if err == nil {
+			for i, e := range errs {
+				if e != nil {
+					ev := batch[i]
+					f.log.Error("helpdesk: call event not applied", "call", ev.Call, "kind", ev.Kind, "seq", ev.Seq, "error", e)
+				}
+			}
 			break
 		}
-		if attempt == applyAttempts-1 || errors.Is(err, tickets.ErrInvalid) || ctx.Err() != nil {
-			f.log.Error("helpdesk: call event not applied", "call", e.Call, "kind", e.Kind, "seq", e.Seq, "attempts", attempt+1, "error", err)
+		if attempt == applyAttempts-1 || ctx.Err() != nil {
+			f.log.Error("helpdesk: call events not applied", "events", len(batch), "first_call", batch[0].Call, "attempts", attempt+1, "error", err)
 			break
 		}
-		f.log.Warn("helpdesk: call event not applied yet, trying again", "call", e.Call, "kind", e.Kind, "error", err)
+		f.log.Warn("helpdesk: call events not applied yet, trying again", "events", len(batch), "error", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
 		}
 	}
 	f.mu.Lock()
-	f.applied++
+	f.applied += uint64(len(batch))
 	f.cond.Broadcast()
 	f.mu.Unlock()
 }
