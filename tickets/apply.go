@@ -96,6 +96,14 @@ func (s *Service) Apply(ctx context.Context, e Event) error {
 // ignored), or an error for them all when the transaction fails.
 func (s *Service) ApplyAll(ctx context.Context, events []Event) ([]error, error) {
 	errs := make([]error, len(events))
+	if len(events) == 1 { // the transaction is the savepoint
+		err := s.Apply(ctx, events[0])
+		if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		errs[0] = err
+		return errs, nil
+	}
 	err := s.write(ctx, func(tx *txn) error {
 		for i := range events {
 			e := events[i]

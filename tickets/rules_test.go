@@ -608,4 +608,17 @@ func TestApplyAll(t *testing.T) {
 			t.Errorf("a change of the refused event was published: %+v", c)
 		}
 	}
+	// a batch of one is the same
+	one := newCall("c3", clk)
+	errs, err = s.ApplyAll(ctx, []Event{one.add(Event{Kind: CallStarted, Direction: "sideways"})})
+	if err != nil || len(errs) != 1 || !errors.Is(errs[0], ErrInvalid) {
+		t.Errorf("a refused event alone: %v, %v", errs, err)
+	}
+	errs, err = s.ApplyAll(ctx, []Event{newCall("c4", clk).add(Event{Kind: CallStarted, Direction: Internal, From: "1001", To: "1002"})})
+	if err != nil || errs[0] != nil {
+		t.Errorf("a good event alone: %v, %v", errs, err)
+	}
+	if _, err := s.Call(ctx, "c4"); err != nil {
+		t.Errorf("the good event alone was not applied: %v", err)
+	}
 }
