@@ -8,6 +8,28 @@ import (
 	"time"
 )
 
+// answeredCall is the eight events of the n-th answered inbound call of a
+// busy day (start, routed, menu, queue joined, agent ringing, queue left,
+// answered, ended), numbered and at time at; its caller is one of 5,000
+// returning customers.
+func answeredCall(n int, at time.Time) []Event {
+	id := fmt.Sprintf("c%d", n)
+	evs := []Event{
+		{Kind: CallStarted, Direction: Inbound, From: fmt.Sprintf("+3519%08d", n%5000), To: "+351210000000"},
+		{Kind: CallRouted, Number: "+351210000000", Department: "support"},
+		{Kind: MenuSelected, MenuPath: "Support > Billing", Department: "billing"},
+		{Kind: QueueJoined, Queue: "billing"},
+		{Kind: LegRinging, Leg: agentLeg(id+"-2", "bob", "1002")},
+		{Kind: QueueLeft, Queue: "billing", Reason: "answered", Wait: 5 * time.Second},
+		{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")},
+		{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: time.Minute, Wait: 5 * time.Second}},
+	}
+	for i := range evs {
+		evs[i].Call, evs[i].Seq, evs[i].At = id, i+1, at
+	}
+	return evs
+}
+
 // BenchmarkApplyCall applies a whole answered inbound call (eight events:
 // start, routed, menu, queue joined and left, agent ringing, answered,
 // ended) per iteration, on a database that grows with every call, like a
@@ -19,20 +41,7 @@ func BenchmarkApplyCall(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		n++
-		id := fmt.Sprintf("c%d", n)
-		from := fmt.Sprintf("+3519%08d", n%5000) // returning callers
-		evs := []Event{
-			{Kind: CallStarted, Direction: Inbound, From: from, To: "+351210000000"},
-			{Kind: CallRouted, Number: "+351210000000", Department: "support"},
-			{Kind: MenuSelected, MenuPath: "Support > Billing", Department: "billing"},
-			{Kind: QueueJoined, Queue: "billing"},
-			{Kind: LegRinging, Leg: agentLeg(id+"-2", "bob", "1002")},
-			{Kind: QueueLeft, Queue: "billing", Reason: "answered", Wait: 5 * time.Second},
-			{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")},
-			{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: time.Minute, Wait: 5 * time.Second}},
-		}
-		for i, e := range evs {
-			e.Call, e.Seq, e.At = id, i+1, clk.Now()
+		for _, e := range answeredCall(n, clk.Now()) {
 			if err := s.Apply(ctx, e); err != nil {
 				b.Fatal(err)
 			}
@@ -108,19 +117,7 @@ func BenchmarkApplyWithReaders(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		n++
-		id := fmt.Sprintf("c%d", n)
-		evs := []Event{
-			{Kind: CallStarted, Direction: Inbound, From: fmt.Sprintf("+3519%08d", n%5000), To: "+351210000000"},
-			{Kind: CallRouted, Number: "+351210000000", Department: "support"},
-			{Kind: MenuSelected, MenuPath: "Support > Billing", Department: "billing"},
-			{Kind: QueueJoined, Queue: "billing"},
-			{Kind: LegRinging, Leg: agentLeg(id+"-2", "bob", "1002")},
-			{Kind: QueueLeft, Queue: "billing", Reason: "answered", Wait: 5 * time.Second},
-			{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")},
-			{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: time.Minute}},
-		}
-		for i, e := range evs {
-			e.Call, e.Seq, e.At = id, i+1, clk.Now()
+		for _, e := range answeredCall(n, clk.Now()) {
 			if err := s.Apply(ctx, e); err != nil {
 				b.Fatal(err)
 			}
@@ -144,20 +141,7 @@ func BenchmarkApplyAllCalls(b *testing.B) {
 		var batch []Event
 		for range 8 {
 			n++
-			id := fmt.Sprintf("c%d", n)
-			for i, e := range []Event{
-				{Kind: CallStarted, Direction: Inbound, From: fmt.Sprintf("+3519%08d", n%5000), To: "+351210000000"},
-				{Kind: CallRouted, Number: "+351210000000", Department: "support"},
-				{Kind: MenuSelected, MenuPath: "Support > Billing", Department: "billing"},
-				{Kind: QueueJoined, Queue: "billing"},
-				{Kind: LegRinging, Leg: agentLeg(id+"-2", "bob", "1002")},
-				{Kind: QueueLeft, Queue: "billing", Reason: "answered", Wait: 5 * time.Second},
-				{Kind: CallAnswered, Leg: agentLeg(id+"-2", "bob", "1002")},
-				{Kind: CallEnded, End: &CallEnd{Cause: "normal", HungUpBy: "caller", Answered: true, Talk: time.Minute}},
-			} {
-				e.Call, e.Seq, e.At = id, i+1, clk.Now()
-				batch = append(batch, e)
-			}
+			batch = append(batch, answeredCall(n, clk.Now())...)
 		}
 		if _, err := s.ApplyAll(ctx, batch); err != nil {
 			b.Fatal(err)

@@ -84,16 +84,9 @@ func (s *Service) Calls(ctx context.Context, f CallFilter) ([]CallRecord, error)
 		args = append(args, ms(f.Before), f.BeforeID)
 	}
 	if v := f.Visible; v != nil {
-		cond := []string{`agent = ?`, `id IN (SELECT call_id FROM call_legs WHERE agent = ?)`}
-		args = append(args, v.Agent, v.Agent)
-		tc := []string{`department = ''`, `assignee = ?`}
-		args = append(args, v.Agent)
-		for _, d := range v.Departments {
-			tc = append(tc, `department = ?`)
-			args = append(args, d)
-		}
-		cond = append(cond, `ticket_id IN (SELECT id FROM tickets WHERE `+strings.Join(tc, " OR ")+`)`)
-		where = append(where, `(`+strings.Join(cond, " OR ")+`)`)
+		visible, vargs := v.sql()
+		where = append(where, `(agent = ? OR id IN (SELECT call_id FROM call_legs WHERE agent = ?) OR ticket_id IN (SELECT id FROM tickets WHERE `+visible+`))`)
+		args = append(append(args, v.Agent, v.Agent), vargs...)
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -605,15 +605,9 @@ func (s *Service) ChooseTicket(ctx context.Context, agent, callID string, ch Tic
 		return fmt.Errorf("%w: calls without a ticket are switched off", ErrConflict)
 	}
 	return s.write(ctx, func(tx *txn) error {
-		c, err := tx.loadCall(callID)
+		c, err := tx.activeCall(callID)
 		if err != nil {
 			return err
-		}
-		if c == nil {
-			return fmt.Errorf("call %s: %w", callID, ErrNotFound)
-		}
-		if !c.Ended.IsZero() {
-			return fmt.Errorf("%w: call %s has ended", ErrConflict, callID)
 		}
 		if c.Direction == Internal {
 			return fmt.Errorf("%w: internal calls have no ticket", ErrConflict)
@@ -714,20 +708,30 @@ func (tx *txn) dropOwnTicket(c *callState) error {
 	return nil
 }
 
+// activeCall loads a call in progress: ErrNotFound for no such call,
+// ErrConflict for one that has ended.
+func (tx *txn) activeCall(id string) (*callState, error) {
+	c, err := tx.loadCall(id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, fmt.Errorf("call %s: %w", id, ErrNotFound)
+	}
+	if !c.Ended.IsZero() {
+		return nil, fmt.Errorf("%w: call %s has ended", ErrConflict, id)
+	}
+	return c, nil
+}
+
 // PickContact sets the contact of a call in progress, when several share
 // the caller's number (A146). An answered inbound call then gets its
 // ticket.
 func (s *Service) PickContact(ctx context.Context, callID string, contactID int64) error {
 	return s.write(ctx, func(tx *txn) error {
-		c, err := tx.loadCall(callID)
+		c, err := tx.activeCall(callID)
 		if err != nil {
 			return err
-		}
-		if c == nil {
-			return fmt.Errorf("call %s: %w", callID, ErrNotFound)
-		}
-		if !c.Ended.IsZero() {
-			return fmt.Errorf("%w: call %s has ended", ErrConflict, callID)
 		}
 		if err := tx.contactExists(contactID); err != nil {
 			return err

@@ -73,6 +73,18 @@ func (v *Visibility) Allows(t Ticket) bool {
 	return false
 }
 
+// sql is Allows as an SQL condition on the tickets table, with its
+// arguments.
+func (v *Visibility) sql() (string, []any) {
+	cond := []string{`department = ''`, `assignee = ?`}
+	args := []any{v.Agent}
+	for _, d := range v.Departments {
+		cond = append(cond, `department = ?`)
+		args = append(args, d)
+	}
+	return `(` + strings.Join(cond, " OR ") + `)`, args
+}
+
 func validText(field, v string, maxLen int) error {
 	if !utf8.ValidString(v) {
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
@@ -228,14 +240,24 @@ func (tx *txn) ticket(id int64) (Ticket, error) {
 	return t, nil
 }
 
-// Ticket returns a ticket with its timeline.
-func (s *Service) Ticket(ctx context.Context, id int64) (TicketView, error) {
+// TicketOnly returns a ticket without its timeline: enough to decide who
+// may see it.
+func (s *Service) TicketOnly(ctx context.Context, id int64) (Ticket, error) {
 	t, err := scanTicket(s.db.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return TicketView{}, fmt.Errorf("ticket %d: %w", id, ErrNotFound)
+		return t, fmt.Errorf("ticket %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return TicketView{}, fmt.Errorf("tickets: ticket %d: %w", id, err)
+		return t, fmt.Errorf("tickets: ticket %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// Ticket returns a ticket with its timeline.
+func (s *Service) Ticket(ctx context.Context, id int64) (TicketView, error) {
+	t, err := s.TicketOnly(ctx, id)
+	if err != nil {
+		return TicketView{}, err
 	}
 	v := TicketView{Ticket: t, Timeline: []Entry{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, public, author, body, call_id, file_id, at FROM timeline WHERE ticket_id = ? ORDER BY id`, id)
@@ -298,13 +320,9 @@ func (s *Service) Tickets(ctx context.Context, f Filter) ([]Ticket, error) {
 		return []Ticket{}, nil
 	}
 	if v := f.Visible; v != nil {
-		cond := []string{`department = ''`, `assignee = ?`}
-		args = append(args, v.Agent)
-		for _, d := range v.Departments {
-			cond = append(cond, `department = ?`)
-			args = append(args, d)
-		}
-		where = append(where, `(`+strings.Join(cond, " OR ")+`)`)
+		cond, vargs := v.sql()
+		where = append(where, cond)
+		args = append(args, vargs...)
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -30,13 +30,13 @@ func (a *callAccess) allows(ctx context.Context, c tickets.CallRecord) (bool, er
 	if c.TicketID != 0 {
 		ok, seen := a.tickets[c.TicketID]
 		if !seen {
-			v, err := a.s.tickets.Ticket(ctx, c.TicketID)
+			t, err := a.s.tickets.TicketOnly(ctx, c.TicketID)
 			switch {
 			case errors.Is(err, tickets.ErrNotFound):
 			case err != nil:
 				return false, err
 			default:
-				ok = a.p.visibility().Allows(v.Ticket)
+				ok = a.p.visibility().Allows(t)
 			}
 			a.tickets[c.TicketID] = ok
 		}

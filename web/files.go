@@ -111,12 +111,12 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request, p *principal
 		if f.TicketID == 0 {
 			return errForbidden("only an admin may delete file %d: it belongs to no ticket", id)
 		}
-		var v tickets.TicketView
-		v, err = s.tickets.Ticket(ctx, f.TicketID)
+		var t tickets.Ticket
+		t, err = s.tickets.TicketOnly(ctx, f.TicketID)
 		if err != nil {
 			return err
 		}
-		if v.Assignee != p.ID {
+		if t.Assignee != p.ID {
 			return errForbidden("only an admin or the assignee of the file's ticket may delete file %d", id)
 		}
 	}

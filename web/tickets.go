@@ -8,23 +8,27 @@ import (
 	"github.com/ringdesk/ringdesk/tickets"
 )
 
-// visibleTicket returns ticket id when p may see it; another department's
-// ticket is 403 (the API does not hide that a ticket id exists: ids are
-// sequential anyway).
-func (s *Server) visibleTicket(ctx context.Context, p *principal, id int64) (tickets.TicketView, error) {
-	v, err := s.tickets.Ticket(ctx, id)
+// visibleTicket returns ticket id (without its timeline) when p may see
+// it; another department's ticket is 403 (the API does not hide that a
+// ticket id exists: ids are sequential anyway).
+func (s *Server) visibleTicket(ctx context.Context, p *principal, id int64) (tickets.Ticket, error) {
+	t, err := s.tickets.TicketOnly(ctx, id)
 	if err != nil {
-		return v, err
+		return t, err
 	}
-	if !p.visibility().Allows(v.Ticket) {
-		return v, errForbidden("ticket %d belongs to a department you are not in", id)
+	return t, allowed(p, t)
+}
+
+func allowed(p *principal, t tickets.Ticket) error {
+	if !p.visibility().Allows(t) {
+		return errForbidden("ticket %d belongs to a department you are not in", t.ID)
 	}
-	return v, nil
+	return nil
 }
 
 // referencedTicket is visibleTicket for a ticket named in a request body:
 // one that does not exist is the request's fault (400).
-func (s *Server) referencedTicket(ctx context.Context, p *principal, id int64) (tickets.TicketView, error) {
+func (s *Server) referencedTicket(ctx context.Context, p *principal, id int64) (tickets.Ticket, error) {
 	v, err := s.visibleTicket(ctx, p, id)
 	if errors.Is(err, tickets.ErrNotFound) {
 		return v, errorf(http.StatusBadRequest, "ticket %d does not exist", id)
@@ -64,8 +68,11 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p *principal)
 	if err != nil {
 		return err
 	}
-	v, err := s.visibleTicket(r.Context(), p, id)
+	v, err := s.tickets.Ticket(r.Context(), id)
 	if err != nil {
+		return err
+	}
+	if err := allowed(p, v.Ticket); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, v)
