@@ -53,14 +53,11 @@ func (a *app) buildHelpdesk(ctx context.Context) error {
 	return nil
 }
 
-// agentOf is the agent id of an extension ("" when none).
+// agentOf is the agent id of an extension ("" when none), as presence
+// knows the agents (reloads included).
 func (a *app) agentOf(ext string) string {
-	for _, ag := range a.cfg.Agents {
-		if ag.Extension == ext {
-			return ag.ID
-		}
-	}
-	return ""
+	id, _ := a.pool.ByExtension(ext)
+	return id
 }
 
 // webUsers are the agents who may log in to the web UI and API.
