@@ -189,28 +189,8 @@ func (d *decoder) buildDepartments(c *rawConfig, agents map[string]string, cfg *
 		if g.agents.present && !g.agents.set {
 			ok = false
 		}
-		var ids []string
-		seen := make(map[string]pos)
-		for j, e := range g.agents.v {
-			path := fmt.Sprintf("%s.agents[%d]", g.path, j)
-			switch _, exists := agents[e.v]; {
-			case !e.set:
-				ok = false
-				continue
-			case !exists:
-				d.errorf(e.at, path, "no agent has the id %q", clip(e.v))
-				ok = false
-				continue
-			}
-			if first, dup := seen[e.v]; dup {
-				d.errorf(e.at, path, "%q is listed twice (first at line %d)", e.v, first.line)
-				ok = false
-				continue
-			}
-			seen[e.v] = e.at
-			ids = append(ids, e.v)
-		}
-		if !ok {
+		ids, idsOK := d.references(g.agents.v, g.path+".agents", func(id string) bool { _, known := agents[id]; return known }, "no agent has the id %q")
+		if !ok || !idsOK {
 			continue
 		}
 		cfg.Departments = append(cfg.Departments, Department{Name: g.name.v, Agents: ids})

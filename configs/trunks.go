@@ -492,30 +492,42 @@ func (d *decoder) buildRoutes(c *rawConfig, trunks trunkInfo, out *calls.Config)
 			d.errorf(v.at, r.path+".trunks", "at least one trunk is required")
 			ok = false
 		}
-		seen := make(map[string]pos)
-		for j, e := range r.trunks.v {
-			path := fmt.Sprintf("%s.trunks[%d]", r.path, j)
-			switch {
-			case !e.set:
-				ok = false
-				continue
-			case !trunks.names[e.v]:
-				d.errorf(e.at, path, "no trunk is named %q", clip(e.v))
-				ok = false
-				continue
-			}
-			if first, dup := seen[e.v]; dup {
-				d.errorf(e.at, path, "%q is listed twice (first at line %d)", e.v, first.line)
-				ok = false
-				continue
-			}
-			seen[e.v] = e.at
-			route.Trunks = append(route.Trunks, e.v)
-		}
-		if ok {
+		names, namesOK := d.references(r.trunks.v, r.path+".trunks", func(n string) bool { return trunks.names[n] }, "no trunk is named %q")
+		route.Trunks = names
+		if ok && namesOK {
 			out.Routes = append(out.Routes, route)
 		}
 	}
+}
+
+// references checks a list of names that refer to things the file defines
+// (a route's trunks, a department's agents): each must be known (else
+// unknown, a format with one %q, is reported) and listed once. It returns
+// the names in order and whether all were good.
+func (d *decoder) references(list []val[string], path string, known func(string) bool, unknown string) ([]string, bool) {
+	ok := true
+	var names []string
+	seen := make(map[string]pos)
+	for j, e := range list {
+		at := fmt.Sprintf("%s[%d]", path, j)
+		switch {
+		case !e.set:
+			ok = false
+			continue
+		case !known(e.v):
+			d.errorf(e.at, at, unknown, clip(e.v))
+			ok = false
+			continue
+		}
+		if first, dup := seen[e.v]; dup {
+			d.errorf(e.at, at, "%q is listed twice (first at line %d)", e.v, first.line)
+			ok = false
+			continue
+		}
+		seen[e.v] = e.at
+		names = append(names, e.v)
+	}
+	return names, ok
 }
 
 // hasListener reports whether listeners include one of transport ("" is udp).
